@@ -1,0 +1,37 @@
+# The two commands a user needs: `make demo` and `make test`. Both set up .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH := torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test install install-dev data clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+	$(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[all]' $(TORCH)
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -q -e '.[all,dev]' $(TORCH)
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(PY) examples/demo.py
+
+test: install-dev
+	$(PY) -m pytest -q
+
+data: install-dev
+	$(PY) examples/make_data.py
+
+clean:
+	rm -rf $(VENV) .mmrag

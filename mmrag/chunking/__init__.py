@@ -1,0 +1,6 @@
+"""Chunking: Elements to Chunks, with overlap and context kept."""
+
+from mmrag.chunking.chunker import Chunker, contextualize
+from mmrag.chunking.windows import WindowOptions, token_windows
+
+__all__ = ["Chunker", "WindowOptions", "contextualize", "token_windows"]

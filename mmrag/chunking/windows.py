@@ -1,0 +1,83 @@
+"""Token windows with overlap, cut at sentence ends where possible.
+
+Written by hand because the libraries that split text (LangChain's and
+LlamaIndex's splitters) count characters or their own tokens; we count in the
+embedding model's tokenizer so a chunk never silently overflows the model, and
+snap window edges to sentence boundaries so a sentence that straddles a window
+is whole in at least one chunk.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+_SENTENCE_END = re.compile(r"""[.!?…][)"'\]»”’]*\s+|\n\s*\n""")
+
+
+class Tokenizer(Protocol):
+    """The part of a Hugging Face fast tokenizer the chunker uses."""
+
+    def __call__(self, text: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WindowOptions:
+    """Window size and overlap in model tokens."""
+
+    max_tokens: int = 200
+    overlap: int = 40
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 8:
+            raise ValueError(f"max_tokens must be >= 8, got {self.max_tokens}")
+        if not 0 <= self.overlap < self.max_tokens // 2:
+            raise ValueError(
+                f"overlap must be >= 0 and less than half of max_tokens ({self.max_tokens}), got {self.overlap}"
+            )
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Character offsets where a sentence (or paragraph) begins, ascending."""
+    return [0] + [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
+
+
+def token_offsets(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    return [(int(a), int(b)) for a, b in enc["offset_mapping"] if b > a]
+
+
+def token_windows(text: str, tokenizer: Tokenizer, options: WindowOptions = WindowOptions()) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of the windows covering ``text``.
+
+    A window ends at the last sentence end in its second half when there is
+    one; the next window starts at the first sentence start inside the overlap
+    (or ``overlap`` tokens back when no sentence starts there).
+    """
+    offsets = token_offsets(text, tokenizer)
+    n = len(offsets)
+    if n == 0:
+        return []
+    if n <= options.max_tokens:
+        return [(offsets[0][0], offsets[-1][1])]
+    starts = sentence_starts(text)
+    # token index k "begins a sentence" when its first char is a sentence start
+    begins = [False] * n
+    for k, (a, _) in enumerate(offsets):
+        i = bisect.bisect_right(starts, a) - 1
+        begins[k] = i >= 0 and all(c.isspace() for c in text[starts[i] : a])
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        j = min(i + options.max_tokens, n)
+        if j < n:
+            cut = next((k for k in range(j, i + options.max_tokens // 2, -1) if begins[k]), None)
+            j = cut if cut is not None else j
+        spans.append((offsets[i][0], offsets[j - 1][1]))
+        if j >= n:
+            break
+        back = max(j - options.overlap, i + 1)
+        i = next((k for k in range(back, j) if begins[k]), back) if options.overlap else j
+    return spans

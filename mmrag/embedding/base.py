@@ -1,0 +1,125 @@
+"""The embedder contract: the base class batches, a backend implements one hook.
+
+A pooled embedder returns one float32 ``(n, dim)`` array per call; a
+multi-vector embedder returns a list of ``(n_tokens_i, dim)`` arrays. One return
+type per method, never a union switched by flags.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+
+from mmrag.errors import MmragError
+from mmrag.types import Modality
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderSpec:
+    """What a collection records about an embedder, so a search with another
+    model fails instead of mixing vector spaces."""
+
+    model_name: str
+    dim: int
+    multivector: bool = False
+    query_instruction: str | None = None
+    document_instruction: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> EmbedderSpec:
+        return cls(**json.loads(text))
+
+    def describe(self) -> str:
+        kind = "multi-vector" if self.multivector else "pooled"
+        return f"{self.model_name} ({kind}, dim {self.dim})"
+
+
+def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of ``items`` of at most ``size``."""
+    if size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, np.finfo(np.float32).tiny)
+
+
+class Embedder(ABC):
+    """A pooled embedder: texts (and, where supported, images) to one vector each.
+
+    Subclasses set ``model_name``, ``dim`` and ``modalities`` and implement
+    ``_embed_texts``; image-capable ones also implement ``_embed_images``.
+    """
+
+    model_name: str
+    modalities: frozenset[Modality] = frozenset({Modality.TEXT})
+    multivector: bool = False
+
+    def __init__(
+        self,
+        *,
+        batch_size: int = 32,
+        query_instruction: str | None = None,
+        document_instruction: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.query_instruction = query_instruction
+        self.document_instruction = document_instruction
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Length of each output vector."""
+
+    def spec(self) -> EmbedderSpec:
+        return EmbedderSpec(
+            model_name=self.model_name,
+            dim=self.dim,
+            multivector=self.multivector,
+            query_instruction=self.query_instruction,
+            document_instruction=self.document_instruction,
+        )
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries (the query instruction applies)."""
+        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for stored text (the document instruction applies)."""
+        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+
+    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
+        """Vectors for images: paths, ``PIL.Image``, bytes or ``ImageRef``."""
+        if Modality.IMAGE not in self.modalities:
+            raise MmragError(f"{self.model_name} embeds text only; use an image-text model")
+        return self._run(list(images), self._embed_images)
+
+    def _run(self, items: list[Any], hook: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [np.asarray(hook(list(batch)), dtype=np.float32) for batch in batched(items, self.batch_size)]
+        return np.concatenate(parts, axis=0)
+
+    @abstractmethod
+    def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
+        """Embed one batch of texts."""
+
+    def _embed_images(self, images: list[Any]) -> np.ndarray:
+        raise NotImplementedError

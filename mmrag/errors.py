@@ -1,0 +1,43 @@
+"""Exceptions with messages that say what failed and what to do about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class MmragError(Exception):
+    """Base class for every error mmrag raises on purpose."""
+
+
+class LoaderError(MmragError):
+    """A file could not be read; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class UnsupportedFileError(LoaderError):
+    """No loader handles this file's content."""
+
+
+class ModelMismatchError(MmragError):
+    """A collection was built with other embedding models than the ones in use."""
+
+
+class StoreError(MmragError):
+    """The vector store refused an operation or an option is invalid."""
+
+
+class FilterError(StoreError):
+    """A metadata filter names an unknown field or holds an unusable value."""
+
+
+class MissingDependencyError(MmragError, ImportError):
+    """An optional dependency is needed for this feature."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs the '{package}' package: pip install 'mmrag[{extra}]'"
+        )

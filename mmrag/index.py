@@ -1,0 +1,77 @@
+"""The Python API in one object: ingest files, search them, describe the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from mmrag.chunking import Chunker, WindowOptions
+from mmrag.embedding.base import Embedder
+from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
+from mmrag.ingest import IngestReport, Ingestor, ProgressHook
+from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
+from mmrag.stores.base import check_specs
+from mmrag.stores.filters import Filters
+from mmrag.types import Hit
+
+
+class Index:
+    """A searchable collection of mixed documents.
+
+    Example::
+
+        import mmrag
+        index = mmrag.Index("mmrag.db")          # Milvus Lite file, MiniLM text model
+        report = index.ingest(["examples/data"])
+        for hit in index.search("quarterly revenue", k=5):
+            print(hit.chunk.source, hit.chunk.page, hit.score)
+
+    ``store`` is a URI (``*.db``, ``milvus://host:19530``, ``http(s)://...``) or a
+    ``VectorStore``; ``embedder`` is one embedder (stored as space ``text``) or an
+    ``EmbeddingSpaces``; it defaults to the offline MiniLM.
+    """
+
+    def __init__(
+        self,
+        store: str | VectorStore = "mmrag.db",
+        collection: str = "mmrag",
+        *,
+        embedder: Embedder | EmbeddingSpaces | None = None,
+        window: WindowOptions | None = None,
+    ) -> None:
+        self.store = open_store(store, collection) if isinstance(store, str) else store
+        embedder = embedder or SentenceTransformerEmbedder()
+        self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
+        self.window = window or WindowOptions()
+
+    def ingest(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
+        """Ingest files and folders; unchanged files are skipped, changed ones replaced."""
+        chunker = Chunker(self.spaces.tokenizer, self.window)
+        return Ingestor(self.store, self.spaces, chunker).run(paths, on_file)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        mode: str | SearchMode = SearchMode.HYBRID,
+        filters: Filters | None = None,
+        fusion: str | Fusion = Fusion.RRF,
+    ) -> list[Hit]:
+        """The best ``k`` hits for ``query``."""
+        if not query.strip():
+            raise ValueError("the query is empty")
+        mode = SearchMode.parse(mode)
+        stored = self.store.spaces()
+        if stored:
+            check_specs(self.store.collection, stored, self.spaces.specs())
+        vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(query)
+        return self.store.search(SearchRequest(query, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
+
+    def info(self) -> list[CollectionInfo]:
+        """Collections at the store's location with row counts and their models."""
+        return self.store.info()
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,54 @@
+"""Loader registry: picks a loader by the file's content, then its extension."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from mmrag.errors import LoaderError, UnsupportedFileError
+from mmrag.loaders.base import SNIFF_BYTES, Loader
+from mmrag.loaders.pdf import PdfLoader
+from mmrag.loaders.text import MarkdownLoader, TextLoader
+from mmrag.types import Element
+
+__all__ = ["Loader", "LOADERS", "find_loader", "load"]
+
+LOADERS: list[Loader] = [PdfLoader(), MarkdownLoader(), TextLoader()]
+
+
+def find_loader(path: Path, loaders: list[Loader] | None = None) -> tuple[Loader, str | None]:
+    """The loader for ``path`` and, when the extension disagrees with the content,
+    a note saying so. Raises ``LoaderError`` for empty, unreadable or unknown files."""
+    loaders = LOADERS if loaders is None else loaders
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise LoaderError(path, f"cannot open: {exc.strerror or exc}") from exc
+    if not head:
+        raise LoaderError(path, "empty file (0 bytes)")
+    suffix = path.suffix.lower()
+    by_signature = [ld for ld in loaders if ld.signatures and ld.sniff(head, path)]
+    if by_signature:
+        loader = by_signature[0]
+        note = None
+        if suffix not in loader.extensions:
+            note = f"extension '{suffix or '(none)'}' does not match its content; read as {loader.name}"
+        return loader, note
+    claimed = [ld for ld in loaders if suffix in ld.extensions]
+    for loader in claimed:
+        if loader.signatures:
+            raise LoaderError(path, f"not a valid {loader.name} file: its content does not start like one")
+        if loader.sniff(head, path):
+            return loader, None
+    if claimed:
+        raise LoaderError(path, f"not a {claimed[0].name} file: binary content")
+    known = ", ".join(sorted({e for ld in loaders for e in ld.extensions}))
+    raise UnsupportedFileError(path, f"unsupported file type '{suffix or '(none)'}' (supported: {known})")
+
+
+def load(path: str | Path) -> Iterator[Element]:
+    """Elements of one file, with the loader chosen by ``find_loader``."""
+    p = Path(path)
+    loader, _ = find_loader(p)
+    return loader.load(p, str(path))

@@ -1,0 +1,36 @@
+"""What a loader is: it declares what it handles and lazily yields Elements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+
+from mmrag.types import Element
+
+SNIFF_BYTES = 8192
+
+
+class Loader(ABC):
+    """Reads one kind of file into Elements.
+
+    ``signatures`` are magic-byte prefixes that identify the format whatever the
+    file is called; ``extensions`` are used where a format has no signature
+    (plain text, Markdown). ``load`` is a generator, so a 1,000-page PDF is
+    streamed page by page.
+    """
+
+    name: str
+    extensions: frozenset[str] = frozenset()
+    signatures: tuple[bytes, ...] = ()
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """True when ``head`` (the file's first bytes) is this loader's format."""
+        return any(head.startswith(sig) for sig in self.signatures)
+
+    @abstractmethod
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        """Yield the file's elements; ``source`` is the path as the user gave it.
+
+        Raises ``LoaderError`` naming the file and the problem.
+        """

@@ -1,0 +1,82 @@
+"""Plain text and Markdown; Markdown headings become the title path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from mmrag.errors import LoaderError
+from mmrag.loaders.base import Loader
+from mmrag.types import Element, Modality
+
+
+def read_text(path: Path) -> tuple[str, str | None]:
+    """The file's text and, if it was not UTF-8, a note saying which fallback decoded it."""
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise LoaderError(path, "binary content (NUL bytes) in a text file")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        # cp1252 decodes common Western text; latin-1 never fails, so nothing is lost.
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                return data.decode(encoding), f"not valid UTF-8 ({exc.reason} at byte {exc.start}); decoded as {encoding}"
+            except UnicodeDecodeError:
+                continue
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+class TextLoader(Loader):
+    """One element per paragraph group of a plain-text file."""
+
+    name = "text"
+    extensions = frozenset({".txt", ".text"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        text, note = read_text(path)
+        if text.strip():
+            meta = {"decode_note": note} if note else {}
+            yield Element(source=source, modality=Modality.TEXT, text=text.strip(), metadata=meta)
+
+
+class MarkdownLoader(Loader):
+    """One element per section; the heading chain is the element's title path."""
+
+    name = "markdown"
+    extensions = frozenset({".md", ".markdown"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        text, note = read_text(path)
+        meta = {"decode_note": note} if note else {}
+        lines = text.splitlines()
+        for title_path, start, end in _sections(text):
+            body = "\n".join(lines[start:end]).strip()
+            if body:
+                yield Element(source=source, modality=Modality.TEXT, text=body, title_path=title_path, metadata=meta)
+
+
+def _sections(text: str) -> Iterator[tuple[tuple[str, ...], int, int]]:
+    """(heading chain, first body line, end line) for each section, using a real
+    Markdown parser so headings inside code fences are not taken for headings."""
+    tokens = MarkdownIt("commonmark").parse(text)
+    headings: list[tuple[int, str, int, int]] = []  # level, title, heading line, line after
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.map:
+            headings.append((int(tok.tag[1]), tokens[i + 1].content.strip(), tok.map[0], tok.map[1]))
+    n_lines = len(text.splitlines())
+    first = headings[0][2] if headings else n_lines
+    yield (), 0, first
+    chain: list[tuple[int, str]] = []
+    for k, (level, title, _, body_start) in enumerate(headings):
+        chain = [(lv, t) for lv, t in chain if lv < level] + [(level, title)]
+        end = headings[k + 1][2] if k + 1 < len(headings) else n_lines
+        yield tuple(t for _, t in chain), body_start, end

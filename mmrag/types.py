@@ -1,0 +1,200 @@
+"""Typed records that flow through mmrag: Element -> Chunk -> Hit.
+
+Every record says where its content came from (page, slide or time span), and
+is validated when it is built, so a bad location fails at the loader that made
+it rather than as a wrong search hit later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+
+class Modality(str, Enum):
+    """What a chunk holds; decides which embedder sees it."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    PAGE_IMAGE = "page_image"
+
+    @classmethod
+    def parse(cls, value: str | Modality) -> Modality:
+        """Return the member for ``value``; an unknown value lists the valid ones."""
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown modality {value!r}; valid: {valid}") from None
+
+
+class ImageKind(str, Enum):
+    """How to find an image again without keeping its bytes."""
+
+    FILE = "file"  # the source file is the image
+    PAGE_RENDER = "page_render"  # a rendered PDF page
+    EMBEDDED = "embedded"  # the n-th picture on a PDF page or slide
+
+
+def _check_location(
+    page: int | None, slide: int | None, start: float | None, end: float | None
+) -> None:
+    if page is not None and page < 1:
+        raise ValueError(f"page is 1-based, got {page}")
+    if slide is not None and slide < 1:
+        raise ValueError(f"slide is 1-based, got {slide}")
+    if (start is None) != (end is None):
+        raise ValueError("start and end come together or not at all")
+    if start is not None and end is not None:
+        if start < 0:
+            raise ValueError(f"start must be >= 0 seconds, got {start}")
+        if end < start:
+            raise ValueError(f"end ({end}) must not be before start ({start})")
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A pointer to an image inside a source file: enough to load it again later."""
+
+    source: str
+    kind: ImageKind
+    page: int | None = None
+    slide: int | None = None
+    index: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ImageKind(self.kind))
+        _check_location(self.page, self.slide, None, None)
+        if self.kind is ImageKind.PAGE_RENDER and self.page is None:
+            raise ValueError("a page render needs its page number")
+        if self.kind is ImageKind.EMBEDDED and self.index is None:
+            raise ValueError("an embedded image needs its index on the page or slide")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": self.kind.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImageRef:
+        return cls(**data)
+
+
+def _frozen_metadata(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
+    try:
+        json.dumps(dict(metadata))
+    except TypeError as exc:
+        raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
+    return MappingProxyType(dict(metadata))
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One piece a loader found in a source: a text block, an image, a page render
+    or a transcript segment, with where it sits."""
+
+    source: str
+    modality: Modality
+    text: str = ""
+    image: ImageRef | None = None
+    page: int | None = None
+    slide: int | None = None
+    start: float | None = None
+    end: float | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    title_path: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modality", Modality.parse(self.modality))
+        object.__setattr__(self, "title_path", tuple(self.title_path))
+        object.__setattr__(self, "metadata", _frozen_metadata(self.metadata))
+        _check_location(self.page, self.slide, self.start, self.end)
+        if self.modality is Modality.TEXT and not self.text.strip():
+            raise ValueError(f"{self.source}: a text element needs non-blank text")
+        if self.modality is not Modality.TEXT and self.image is None:
+            raise ValueError(f"{self.source}: a {self.modality.value} element needs an image")
+        if self.bbox is not None and len(self.bbox) != 4:
+            raise ValueError("bbox is (x0, y0, x1, y1)")
+
+
+def stable_id(*parts: object) -> str:
+    """A short, deterministic id from its parts (the same inputs give the same id
+    in every run and on every machine)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """What is embedded and stored: content plus the context it sat in.
+
+    ``context`` is the header (document > section/slide > page) that is embedded
+    with the text and stored apart from it so a UI can show it.
+    """
+
+    id: str
+    doc_id: str
+    source: str
+    modality: Modality
+    text: str
+    context: str = ""
+    image: ImageRef | None = None
+    page: int | None = None
+    slide: int | None = None
+    start: float | None = None
+    end: float | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "modality", Modality.parse(self.modality))
+        object.__setattr__(self, "metadata", _frozen_metadata(self.metadata))
+        _check_location(self.page, self.slide, self.start, self.end)
+        if not self.id or not self.doc_id:
+            raise ValueError("a chunk needs an id and a doc_id")
+        if self.modality is not Modality.TEXT and self.image is None:
+            raise ValueError(f"{self.source}: a {self.modality.value} chunk needs an image")
+
+    @property
+    def embed_text(self) -> str:
+        """The text a text embedder and BM25 see: the context header, then the text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A chunk found by a search, with the score that ranked it.
+
+    ``scores`` keeps each stage's score (``dense``, ``bm25``, ``first_stage``,
+    ``rerank``...) so callers can see why a hit ranked where it did.
+    """
+
+    chunk: Chunk
+    score: float
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The search JSON contract: these keys are never renamed; absent ones are None."""
+        c = self.chunk
+        return {
+            "chunk_id": c.id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "modality": c.modality.value,
+            "page": c.page,
+            "slide": c.slide,
+            "start": c.start,
+            "end": c.end,
+            "score": self.score,
+            "scores": dict(self.scores),
+            "text": c.text,
+            "context": c.context,
+            "image": c.image.to_dict() if c.image else None,
+            "metadata": dict(c.metadata),
+        }
