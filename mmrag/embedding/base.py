@@ -123,3 +123,67 @@ class Embedder(ABC):
 
     def _embed_images(self, images: list[Any]) -> np.ndarray:
         raise NotImplementedError
+
+
+class MultiVectorEmbedder(ABC):
+    """A late-interaction embedder: one ``(n_tokens, dim)`` float32 array per input.
+
+    Subclasses set ``model_name`` and ``modalities`` and implement
+    ``_embed_texts`` (and ``_embed_images`` for page/image models). Score with
+    ``mmrag.embedding.maxsim.maxsim``.
+    """
+
+    model_name: str
+    modalities: frozenset[Modality] = frozenset({Modality.TEXT})
+    multivector: bool = True
+
+    def __init__(
+        self,
+        *,
+        batch_size: int = 8,
+        query_instruction: str | None = None,
+        document_instruction: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.query_instruction = query_instruction
+        self.document_instruction = document_instruction
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Length of each token vector."""
+
+    def spec(self) -> EmbedderSpec:
+        return EmbedderSpec(
+            model_name=self.model_name,
+            dim=self.dim,
+            multivector=True,
+            query_instruction=self.query_instruction,
+            document_instruction=self.document_instruction,
+        )
+
+    def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+
+    def embed_documents(self, texts: Sequence[str]) -> list[np.ndarray]:
+        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+
+    def embed_images(self, images: Sequence[Any]) -> list[np.ndarray]:
+        if Modality.IMAGE not in self.modalities:
+            raise MmragError(f"{self.model_name} embeds text only; use a page/image late-interaction model")
+        return self._run(list(images), self._embed_images)
+
+    def _run(self, items: list[Any], hook: Callable[[list[Any]], list[np.ndarray]]) -> list[np.ndarray]:
+        out: list[np.ndarray] = []
+        for batch in batched(items, self.batch_size):
+            out.extend(np.asarray(v, dtype=np.float32) for v in hook(list(batch)))
+        return out
+
+    @abstractmethod
+    def _embed_texts(self, texts: list[str], *, query: bool) -> list[np.ndarray]:
+        """Embed one batch of texts to token vectors."""
+
+    def _embed_images(self, images: list[Any]) -> list[np.ndarray]:
+        raise NotImplementedError
