@@ -18,7 +18,7 @@ def pad_batch(docs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     if not docs:
         raise ValueError("pad_batch needs at least one document")
     dim = docs[0].shape[-1]
-    longest = max(d.shape[0] for d in docs)
+    longest = max(1, max(d.shape[0] for d in docs))  # width 1 keeps max() defined for empty docs
     out = np.zeros((len(docs), longest, dim), dtype=np.float32)
     mask = np.zeros((len(docs), longest), dtype=bool)
     for i, d in enumerate(docs):
