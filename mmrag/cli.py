@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmrag.errors import MmragError
-from mmrag.ingest import FileOutcome, iter_files
+from mmrag.ingest import FileOutcome
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multimodal hybrid search for RAG.")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 StoreOpt = Annotated[str, typer.Option("--store", help="*.db (Milvus Lite), milvus://host:19530 or http(s)://host:port", envvar="MMRAG_STORE")]
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection name", envvar="MMRAG_COLLECTION")]
@@ -31,6 +31,9 @@ def _index(store: str, collection: str, model: str | None):
     from mmrag.index import Index
     from mmrag.stores import open_store
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the CLI draws its own progress; keep stdout clean
     token = os.environ.get("MILVUS_TOKEN")
     return Index(open_store(store, collection, token=token), embedder=SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL))
 
@@ -46,7 +49,7 @@ def ingest(
     """Load, chunk, embed and store files; exit code 1 if any file failed."""
     try:
         index = _index(store, collection, model)
-        files = list(iter_files(paths))
+        files = index.ingestor.files(paths)
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,

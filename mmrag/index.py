@@ -45,10 +45,13 @@ class Index:
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
 
+    @property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window))
+
     def ingest(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced."""
-        chunker = Chunker(self.spaces.tokenizer, self.window)
-        return Ingestor(self.store, self.spaces, chunker).run(paths, on_file)
+        return self.ingestor.run(paths, on_file)
 
     def search(
         self,

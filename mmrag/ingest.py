@@ -87,16 +87,22 @@ class IngestReport:
         return out
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files under ``paths`` in a stable order; hidden files and folders are skipped."""
+def iter_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
+    """Files under ``paths`` in a stable order; hidden files and folders are
+    skipped, and so is anything under ``exclude`` (the store's own files)."""
+    skip = [e.resolve() for e in exclude]
+
+    def wanted(path: Path) -> bool:
+        return not any(path.resolve().is_relative_to(s) for s in skip)
+
     for given in paths:
         p = Path(given)
         if p.is_dir():
             for child in sorted(p.rglob("*")):
                 rel = child.relative_to(p).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
+                if child.is_file() and not any(part.startswith(".") for part in rel) and wanted(child):
                     yield child
-        else:
+        elif wanted(p):
             yield p
 
 
@@ -127,13 +133,17 @@ class Ingestor:
         started = time.perf_counter()
         self.store.ensure_collection(self.spaces.specs())
         report = IngestReport()
-        for path in iter_files(paths):
+        for path in self.files(paths):
             outcome = self.ingest_file(path)
             report.files.append(outcome)
             if on_file:
                 on_file(outcome)
         report.seconds = time.perf_counter() - started
         return report
+
+    def files(self, paths: Iterable[str | Path]) -> list[Path]:
+        """The files a run over ``paths`` would visit (never the store's own files)."""
+        return list(iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []))
 
     def ingest_file(self, path: Path) -> FileOutcome:
         source = str(path)

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
@@ -105,6 +106,7 @@ class VectorStore(ABC):
     """
 
     collection: str
+    local_path: Path | None = None  # where an embedded store keeps its files (never ingested)
 
     @abstractmethod
     def ensure_collection(self, spaces: Mapping[str, EmbedderSpec]) -> None:

@@ -133,7 +133,8 @@ class MilvusStore(VectorStore):
             raise MissingDependencyError("pymilvus", "milvus", "The Milvus store")
         self.uri, self.is_lite = parse_uri(uri)
         if self.is_lite:
-            Path(self.uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            self.local_path = Path(self.uri).expanduser().resolve()
+            self.local_path.parent.mkdir(parents=True, exist_ok=True)
         self.collection = collection
         self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "")
         self._spaces: dict[str, EmbedderSpec] | None = None

@@ -1,0 +1,49 @@
+import pytest
+
+from mmrag.types import Chunk, Element, Hit, ImageKind, ImageRef, Modality, stable_id
+
+CONTRACT_KEYS = {"source", "modality", "page", "slide", "start", "end", "score", "text", "chunk_id"}
+
+
+def test_locations_are_validated_on_construction():
+    with pytest.raises(ValueError, match="1-based"):
+        Element(source="a.pdf", modality=Modality.TEXT, text="x", page=0)
+    with pytest.raises(ValueError, match="end"):
+        Element(source="a.srt", modality=Modality.TEXT, text="x", start=5.0, end=2.0)
+    with pytest.raises(ValueError, match="together"):
+        Element(source="a.srt", modality=Modality.TEXT, text="x", start=5.0)
+    with pytest.raises(ValueError, match="non-blank"):
+        Element(source="a.txt", modality=Modality.TEXT, text="  ")
+    with pytest.raises(ValueError, match="needs an image"):
+        Element(source="a.png", modality=Modality.IMAGE)
+    with pytest.raises(ValueError, match="page render needs"):
+        ImageRef("a.pdf", ImageKind.PAGE_RENDER)
+
+
+def test_unknown_modality_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="valid: text, image, page_image"):
+        Modality.parse("video")
+
+
+def test_metadata_is_frozen_and_json_checked():
+    e = Element(source="a.txt", modality="text", text="x", metadata={"k": 1})
+    with pytest.raises(TypeError):
+        e.metadata["k"] = 2  # type: ignore[index]
+    with pytest.raises(ValueError, match="JSON"):
+        Element(source="a.txt", modality="text", text="x", metadata={"k": object()})
+
+
+def test_stable_id_is_deterministic_and_sensitive_to_each_part():
+    assert stable_id("a", 1, None) == stable_id("a", 1, None)
+    assert stable_id("a", 1) != stable_id("a", 2)
+    assert len(stable_id("x")) == 32
+
+
+def test_hit_json_has_the_contract_keys_with_nulls_for_what_does_not_apply():
+    ref = ImageRef("deck.pptx", ImageKind.EMBEDDED, slide=2, index=0)
+    chunk = Chunk(id="c1", doc_id="d1", source="deck.pptx", modality=Modality.IMAGE, text="a chart", image=ref, slide=2)
+    data = Hit(chunk, 0.5, {"dense": 0.5}).to_dict()
+    assert CONTRACT_KEYS <= data.keys()
+    assert data["slide"] == 2 and data["page"] is None and data["start"] is None and data["end"] is None
+    assert data["chunk_id"] == "c1" and data["modality"] == "image"
+    assert ImageRef.from_dict(data["image"]) == ref
