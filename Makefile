@@ -27,8 +27,11 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(PY) examples/demo.py
 
+# Fast checks first, then the slow ones in their own time-bounded step
+# (exit code 5 means no test carries the marker yet, which is fine).
 test: install-dev
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow"
+	timeout 900 $(PY) -m pytest -q -m slow || [ $$? -eq 5 ]
 
 data: install-dev
 	$(PY) examples/make_data.py
