@@ -1,13 +1,17 @@
-"""PDF text layer, page by page, with pypdf."""
+"""PDF pages: the text layer (pypdf), OCR for scanned pages, a page-render image
+element and the embedded images, streamed page by page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
-from mmrag.types import Element, Modality
+from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, render_open_page
+from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
+from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 
 def open_pdf(path: Path):  # -> pypdf.PdfReader
@@ -36,28 +40,95 @@ def document_title(reader, path: Path) -> str:
     return str(title).strip() if title and str(title).strip() else path.name
 
 
+@dataclass
 class PdfLoader(Loader):
-    """One text element per page (1-based page numbers)."""
+    """Per page (1-based): text-layer text, OCR text when the text layer is
+    (nearly) empty, a PAGE_IMAGE element pointing at the page render, and one
+    IMAGE element per embedded image.
+
+    Example::
+
+        loader = PdfLoader(render_pages=False, ocr=True)   # no page-image elements
+        elements = list(loader.load(Path("scan.pdf"), "scan.pdf"))
+
+    ``render_pages=False`` drops page-image elements, except for a scanned page
+    whose text could not be read (no OCR): its page image is all there is of it.
+    """
+
+    render_pages: bool = True
+    ocr: bool = True
+    ocr_min_chars: int = 30  # a text layer shorter than this is taken for a scan
+    render_scale: float = DEFAULT_RENDER_SCALE  # for the OCR render
 
     name = "pdf"
     extensions = frozenset({".pdf"})
     signatures = (b"%PDF-",)
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        from pypdf.errors import PdfReadError
-
         reader = open_pdf(path)
         title = document_title(reader, path)
-        for number, page in enumerate(reader.pages, start=1):
-            try:
-                text = page.extract_text() or ""
-            except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-                raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
-            if text.strip():
-                yield Element(
-                    source=source,
-                    modality=Modality.TEXT,
-                    text=text.strip(),
-                    page=number,
-                    metadata={"document_title": title},
-                )
+        pdfium_doc = None
+        try:
+            for number, page in enumerate(reader.pages, start=1):
+                text = _text_layer(page, path, number)
+                meta = {"document_title": title}
+                if text:
+                    yield Element(source=source, modality=Modality.TEXT, text=text, page=number, metadata=meta)
+                scanned = len(text) < self.ocr_min_chars
+                page_meta = dict(meta)
+                ocr_text = ""
+                if scanned and self.ocr:
+                    if ocr_available():
+                        if pdfium_doc is None:
+                            pdfium_doc = _open_pdfium(path)
+                        ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, self.render_scale))
+                        if ocr_text:
+                            yield Element(
+                                source=source, modality=Modality.TEXT, text=ocr_text, page=number,
+                                metadata={**meta, "ocr": True},
+                            )
+                    else:
+                        page_meta[OCR_SKIPPED] = "page"
+                if self.render_pages or (scanned and not text and not ocr_text):
+                    yield Element(
+                        source=source, modality=Modality.PAGE_IMAGE, page=number, metadata=page_meta,
+                        image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number),
+                    )
+                n_images = _image_count(page)
+                # A scan is one full-page picture: the page image already stands for it.
+                if scanned and n_images == 1:
+                    n_images = 0
+                for index in range(n_images):
+                    yield Element(
+                        source=source, modality=Modality.IMAGE, page=number, metadata=meta,
+                        image=ImageRef(source=source, kind=ImageKind.EMBEDDED, page=number, index=index),
+                    )
+        finally:
+            if pdfium_doc is not None:
+                pdfium_doc.close()
+
+
+def _text_layer(page, path: Path, number: int) -> str:
+    from pypdf.errors import PdfReadError
+
+    try:
+        return (page.extract_text() or "").strip()
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
+
+
+def _image_count(page) -> int:
+    """How many images pypdf sees on the page; counting does not decode them."""
+    try:
+        return len(page.images)
+    except Exception:  # a broken resource dict: the text is still worth having
+        return 0
+
+
+def _open_pdfium(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise LoaderError(path, f"cannot open PDF to render its pages: {exc}") from exc
