@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,11 @@ from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.text import read_text
 from mmrag.types import Element, Modality
+
+
+# pysrt parses "00:0X:03,500" as 3.5 s without complaint, so timing lines are
+# checked first; this pattern checks only the timestamp syntax pysrt then reads.
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d+:\d{2}:\d{2}[,.]\d{1,3}(\s.*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,9 @@ class SrtLoader(Loader):
         import pysrt
 
         text, note = read_text(path)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if "-->" in line and not _SRT_TIMING.match(line):
+                raise LoaderError(path, f"malformed SubRip file: line {number}: bad timestamp {line.strip()!r}")
         try:
             items = pysrt.SubRipFile.from_string(text, error_handling=pysrt.ERROR_RAISE)
         except pysrt.Error as exc:
