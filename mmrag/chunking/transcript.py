@@ -103,9 +103,13 @@ def transcript_windows(cues: list[Element], tokenizer: Tokenizer, options: Windo
             s = cue.metadata.get("speaker")
             if s and s not in speakers:
                 speakers.append(str(s))
+        body = text[units[i].a : units[j].b]
+        opener = cues[first].metadata.get("speaker")
+        if opener and not body.startswith(f"{opener}: "):  # a window starting mid-turn still says who speaks
+            body = f"{opener}: {body}"
         windows.append(
             TimeWindow(
-                text=text[units[i].a : units[j].b],
+                text=body,
                 start=min(float(c.start or 0.0) for c in cues[first : last + 1]),
                 end=max(float(c.end or 0.0) for c in cues[first : last + 1]),
                 speakers=tuple(speakers),
@@ -115,10 +119,12 @@ def transcript_windows(cues: list[Element], tokenizer: Tokenizer, options: Windo
         )
         if j + 1 >= len(units):
             break
-        # overlap: the trailing whole sentences that fit in `overlap` tokens, always moving forward
+        # overlap: the trailing whole sentences that fit in `overlap` tokens, and at
+        # least the last one (so a moment is never only at a window's edge), always
+        # moving forward
         k, back = j + 1, 0
-        while k - 1 > i and back + units[k - 1].tokens <= options.overlap:
+        while k - 1 > i and (k == j + 1 or back + units[k - 1].tokens <= options.overlap):
             k -= 1
             back += units[k].tokens
-        i = k
+        i = k if options.overlap else j + 1
     return windows

@@ -11,7 +11,7 @@ from mmrag.loaders import image as image_module
 from mmrag.loaders.image_refs import MAX_IMAGE_PIXELS
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_image
 from mmrag.types import ImageKind, ImageRef, Modality
-from tests.loaders.conftest import needs_ocr, text_picture
+from tests.mixed_files import needs_ocr, text_picture
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from mmrag.loaders import PdfLoader, find_loader, open_image
 from mmrag.loaders import pdf as pdf_module
 from mmrag.loaders.ocr import OCR_SKIPPED
 from mmrag.types import ImageKind, ImageRef, Modality
-from tests.loaders.conftest import needs_ocr, write_scanned_pdf, write_text_pdf
+from tests.mixed_files import needs_ocr, write_scanned_pdf, write_text_pdf
 
 
 def test_pages_give_text_page_renders_and_embedded_images(tmp_path: Path) -> None:
