@@ -88,4 +88,4 @@ def ocr_skipped_note(metadatas: Iterable[Mapping[str, Any]]) -> str | None:
     if not kinds:
         return None
     what = " and ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items()))
-    return f"{what} not OCR'd: their text is not searchable (pip install 'mmrag[ocr]')"
+    return f"{what} not OCR'd, so any text in them is not searchable (pip install 'mmrag[ocr]')"
