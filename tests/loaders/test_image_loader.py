@@ -64,6 +64,7 @@ def test_caption_stored_in_the_file_is_attached(tmp_path: Path) -> None:
 
 
 @needs_ocr
+@pytest.mark.slow  # the first OCR call loads the ONNX models
 def test_ocr_reads_a_rendered_text_image(tmp_path: Path) -> None:
     path = tmp_path / "figure.png"
     text_picture(["Quarterly churn fell to 3.2%", "Support tickets halved"]).save(path)

@@ -43,6 +43,7 @@ def test_rendering_can_be_turned_off(tmp_path: Path) -> None:
 
 
 @needs_ocr
+@pytest.mark.slow
 def test_scanned_page_is_ocrd_into_searchable_text(tmp_path: Path) -> None:
     path = write_scanned_pdf(tmp_path / "scan.pdf", ["Invoice 4471 for copper wire"], ["A page with a real text layer here."])
     elements = list(PdfLoader().load(path, str(path)))
