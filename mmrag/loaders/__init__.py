@@ -8,7 +8,7 @@ from pathlib import Path
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
 from mmrag.loaders.image import ImageLoader
-from mmrag.loaders.image_refs import open_image
+from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, open_image
 from mmrag.loaders.pdf import PdfLoader
 from mmrag.loaders.pptx import PptxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
@@ -31,12 +31,20 @@ __all__ = [
 ]
 
 
-def default_loaders() -> list[Loader]:
-    """A fresh list of every loader with default options (signature loaders first)."""
+def default_loaders(
+    *, ocr: bool = True, render_pages: bool = True, render_scale: float = DEFAULT_RENDER_SCALE
+) -> list[Loader]:
+    """A fresh list of every loader (signature loaders first), with the options a
+    user most often changes applied to each loader they concern.
+
+    Example::
+
+        index = mmrag.Index("mmrag.db", loaders=default_loaders(ocr=False, render_pages=False))
+    """
     return [
-        PdfLoader(),
-        PptxLoader(),
-        ImageLoader(),
+        PdfLoader(render_pages=render_pages, ocr=ocr, render_scale=render_scale),
+        PptxLoader(ocr=ocr),
+        ImageLoader(ocr=ocr),
         VttLoader(),
         SrtLoader(),
         WhisperJsonLoader(),

@@ -40,11 +40,47 @@ def document_title(reader, path: Path) -> str:
     return str(title).strip() if title and str(title).strip() else path.name
 
 
+def outline_by_page(reader) -> dict[int, tuple[str, ...]]:
+    """For each 1-based page, the chain of outline (bookmark) titles in force
+    there: the PDF's own sections, for the context header. Empty without an outline."""
+    entries: list[tuple[int, int, str]] = []  # page, depth, title
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # an entry pointing nowhere: skip it, keep the rest
+                continue
+            title = str(getattr(item, "title", "") or "").strip()
+            if page is not None and page >= 0 and title:
+                entries.append((page + 1, depth, title))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:  # a broken outline must not cost the pages
+        return {}
+    chains: dict[int, tuple[str, ...]] = {}
+    chain: list[tuple[int, str]] = []
+    ordered = sorted(entries, key=lambda e: e[0])  # stable: document order within a page
+    k = 0
+    for page in range(1, len(reader.pages) + 1):
+        while k < len(ordered) and ordered[k][0] <= page:
+            _, depth, title = ordered[k]
+            chain = [(d, t) for d, t in chain if d < depth] + [(depth, title)]
+            k += 1
+        chains[page] = tuple(t for _, t in chain)
+    return chains
+
+
 @dataclass
 class PdfLoader(Loader):
     """Per page (1-based): text-layer text, OCR text when the text layer is
     (nearly) empty, a PAGE_IMAGE element pointing at the page render, and one
-    IMAGE element per embedded image.
+    IMAGE element per embedded image. The PDF's outline (bookmarks) gives each
+    page its section titles (``title_path``).
 
     Example::
 
@@ -67,13 +103,15 @@ class PdfLoader(Loader):
     def load(self, path: Path, source: str) -> Iterator[Element]:
         reader = open_pdf(path)
         title = document_title(reader, path)
+        sections = outline_by_page(reader)
         pdfium_doc = None
         try:
             for number, page in enumerate(reader.pages, start=1):
                 text = _text_layer(page, path, number)
                 meta = {"document_title": title}
+                where = {"source": source, "page": number, "title_path": sections.get(number, ())}
                 if text:
-                    yield Element(source=source, modality=Modality.TEXT, text=text, page=number, metadata=meta)
+                    yield Element(modality=Modality.TEXT, text=text, metadata=meta, **where)
                 scanned = len(text) < self.ocr_min_chars
                 page_meta = dict(meta)
                 ocr_text = ""
@@ -83,16 +121,13 @@ class PdfLoader(Loader):
                             pdfium_doc = _open_pdfium(path)
                         ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, self.render_scale))
                         if ocr_text:
-                            yield Element(
-                                source=source, modality=Modality.TEXT, text=ocr_text, page=number,
-                                metadata={**meta, "ocr": True},
-                            )
+                            yield Element(modality=Modality.TEXT, text=ocr_text, metadata={**meta, "ocr": True}, **where)
                     else:
                         page_meta[OCR_SKIPPED] = "page"
                 if self.render_pages or (scanned and not text and not ocr_text):
                     yield Element(
-                        source=source, modality=Modality.PAGE_IMAGE, page=number, metadata=page_meta,
-                        image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number),
+                        modality=Modality.PAGE_IMAGE, metadata=page_meta,
+                        image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number), **where,
                     )
                 n_images = _image_count(page)
                 # A scan is one full-page picture: the page image already stands for it.
@@ -100,8 +135,8 @@ class PdfLoader(Loader):
                     n_images = 0
                 for index in range(n_images):
                     yield Element(
-                        source=source, modality=Modality.IMAGE, page=number, metadata=meta,
-                        image=ImageRef(source=source, kind=ImageKind.EMBEDDED, page=number, index=index),
+                        modality=Modality.IMAGE, metadata=meta,
+                        image=ImageRef(source=source, kind=ImageKind.EMBEDDED, page=number, index=index), **where,
                     )
         finally:
             if pdfium_doc is not None:

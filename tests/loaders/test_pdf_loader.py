@@ -90,3 +90,21 @@ def test_page_that_cannot_be_rendered_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:200])  # the file was cut short after ingestion
     with pytest.raises(LoaderError, match="r.pdf"):
         open_image(ImageRef(str(path), ImageKind.PAGE_RENDER, page=1))
+
+
+def test_outline_gives_pages_their_section_titles(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "study.pdf"
+    c = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    c.setTitle("Field study")
+    for i, (title, level) in enumerate([("Intro", 0), ("Methods", 0), ("Sampling", 1), ("Results", 0)]):
+        c.drawString(20, 250, f"Page {i + 1} holds the part of the study called {title}.")
+        c.bookmarkPage(f"p{i}")
+        c.addOutlineEntry(title, f"p{i}", level=level)
+        c.showPage()
+    c.save()
+    texts = [e for e in PdfLoader().load(path, str(path)) if e.modality is Modality.TEXT]
+    assert [e.title_path for e in texts] == [("Intro",), ("Methods",), ("Methods", "Sampling"), ("Results",)]
+    pages = [e for e in PdfLoader().load(path, str(path)) if e.page == 3]
+    assert all(e.title_path == ("Methods", "Sampling") for e in pages)
