@@ -75,6 +75,10 @@ def outline_by_page(reader) -> dict[int, tuple[str, ...]]:
     return chains
 
 
+# A page whose content stream is this small draws at most a few words or lines.
+_BLANK_CONTENT_BYTES = 400
+
+
 @dataclass
 class PdfLoader(Loader):
     """Per page (1-based): text-layer text, OCR text when the text layer is
@@ -112,7 +116,10 @@ class PdfLoader(Loader):
                 where = {"source": source, "page": number, "title_path": sections.get(number, ())}
                 if text:
                     yield Element(modality=Modality.TEXT, text=text, metadata=meta, **where)
-                scanned = len(text) < self.ocr_min_chars
+                n_images = _image_count(page)
+                # little text but pictures or drawings (text drawn as curves): a scan to OCR;
+                # a blank page is not worth an OCR pass
+                scanned = len(text) < self.ocr_min_chars and (n_images > 0 or _content_size(page) > _BLANK_CONTENT_BYTES)
                 page_meta = dict(meta)
                 ocr_text = ""
                 if scanned and self.ocr:
@@ -129,7 +136,6 @@ class PdfLoader(Loader):
                         modality=Modality.PAGE_IMAGE, metadata=page_meta,
                         image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number), **where,
                     )
-                n_images = _image_count(page)
                 # A scan is one full-page picture: the page image already stands for it.
                 if scanned and n_images == 1:
                     n_images = 0
@@ -150,6 +156,15 @@ def _text_layer(page, path: Path, number: int) -> str:
         return (page.extract_text() or "").strip()
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
+
+
+def _content_size(page) -> int:
+    """Bytes in the page's content stream (decoded): near zero on a blank page."""
+    try:
+        contents = page.get_contents()
+        return len(contents.get_data()) if contents is not None else 0
+    except Exception:  # unreadable content: let OCR look at the render
+        return _BLANK_CONTENT_BYTES + 1
 
 
 def _image_count(page) -> int:

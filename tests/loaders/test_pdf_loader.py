@@ -108,3 +108,17 @@ def test_outline_gives_pages_their_section_titles(tmp_path: Path) -> None:
     assert [e.title_path for e in texts] == [("Intro",), ("Methods",), ("Methods", "Sampling"), ("Results",)]
     pages = [e for e in PdfLoader().load(path, str(path)) if e.page == 3]
     assert all(e.title_path == ("Methods", "Sampling") for e in pages)
+
+
+def test_blank_page_is_not_taken_for_a_scan(tmp_path: Path, monkeypatch) -> None:
+    from reportlab.pdfgen import canvas
+
+    monkeypatch.setattr(pdf_module, "ocr_available", lambda: False)  # a scan would be marked as not OCR'd
+    path = tmp_path / "blank.pdf"
+    c = canvas.Canvas(str(path), pagesize=(400, 300), invariant=1)
+    c.drawString(20, 250, "A first page with plenty of text on it.")
+    c.showPage()
+    c.showPage()  # an empty page
+    c.save()
+    elements = list(PdfLoader(render_pages=False).load(path, str(path)))
+    assert [(e.modality, e.page) for e in elements] == [(Modality.TEXT, 1)]
