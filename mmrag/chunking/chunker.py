@@ -89,7 +89,8 @@ class Chunker:
             text = "\n".join(t for t in (element.text, nearby) if t)
             images.append(
                 Chunk(
-                    id=stable_id(doc_id, element.modality.value, element.image.to_dict(), text),
+                    # the pixels' digest (when the loader has it) makes an edited picture a new chunk
+                    id=stable_id(doc_id, element.modality.value, element.image.to_dict(), text, element.metadata.get("sha1")),
                     doc_id=doc_id,
                     source=element.source,
                     modality=element.modality,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,12 @@ class ImageLoader(Loader):
     def load(self, path: Path, source: str) -> Iterator[Element]:
         image = read_image_file(path)
         caption = embedded_caption(image)
-        meta: dict[str, Any] = {"document_title": path.name, "width": image.width, "height": image.height}
+        meta: dict[str, Any] = {
+            "document_title": path.name,
+            "width": image.width,
+            "height": image.height,
+            "sha1": hashlib.sha1(path.read_bytes()).hexdigest(),
+        }
         if caption:
             meta["caption"] = caption
         ocr_text = ""

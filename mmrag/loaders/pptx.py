@@ -165,6 +165,10 @@ class PptxLoader(Loader):
     def _picture(self, shape, number: int, index: int, path: Path, source: str, common: dict, meta: dict) -> Element:
         alt = _alt_text(shape)
         pic_meta: dict[str, Any] = {**meta, "alt_text": alt}
+        try:
+            pic_meta["sha1"] = shape.image.sha1
+        except (AttributeError, KeyError, ValueError):  # a linked picture has no embedded bytes
+            pass
         ocr_text = ""
         if self.ocr:
             if ocr_available():

@@ -134,3 +134,17 @@ def test_rule5_ids_are_stable_and_follow_content(tokenizer, tmp_path: Path) -> N
     changed = [c.id for c in chunks_of(tokenizer, PdfLoader().load(pdf, str(pdf)))]
     assert changed[:2] == first[:2]  # page 1 text and render: untouched
     assert not set(changed[2:]) & set(first[2:])
+
+
+def test_rule5_an_edited_picture_without_text_gets_a_new_id(tokenizer, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from mmrag.loaders import ImageLoader
+
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (32, 32), (10, 10, 10)).save(path)
+    before = chunks_of(tokenizer, ImageLoader(ocr=False).load(path, str(path)))
+    assert [c.id for c in before] == [c.id for c in chunks_of(tokenizer, ImageLoader(ocr=False).load(path, str(path)))]
+    Image.new("RGB", (32, 32), (250, 10, 10)).save(path)
+    after = chunks_of(tokenizer, ImageLoader(ocr=False).load(path, str(path)))
+    assert before[0].id != after[0].id
