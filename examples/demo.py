@@ -17,6 +17,12 @@ QUERIES = [
     "how efficient are tandem perovskite cells?",
     "what water temperature should I use to brew coffee",
     "when should I check a beehive for swarming",
+    "when is oxalic acid most effective against varroa mites?",  # a slide's speaker notes
+    "how many staghorn coral colonies showed bleaching?",  # a scanned (image-only) PDF page, via OCR
+    "solar capacity of the desert south region in GW",  # a chart image, via OCR
+    "photo of a tabby cat",  # a photo, via the caption in its EXIF
+    "what is the first crack when roasting coffee beans?",  # an .srt transcript moment
+    "how much does robot cleaning raise solar panel output?",  # a .vtt transcript moment, two speakers
 ]
 
 

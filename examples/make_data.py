@@ -7,10 +7,16 @@ leaves git clean unless this script changed.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -81,12 +87,170 @@ def write_pdf(path: Path, title: str, sections: list[tuple[str, list[str]]]) -> 
     doc.build(story)
 
 
+DECK = [
+    # (title, bullets, speaker notes)
+    ("Beekeeping workshop", ["Spring hive care for city beekeepers"], "Welcome everyone; we start with the hive tools."),
+    (
+        "Varroa mites",
+        ["Count mites after a sugar roll", "Treat when more than three mites per hundred bees"],
+        "Remind the group that oxalic acid works best in broodless periods, such as early winter, "
+        "because the mites cannot hide under capped cells.",
+    ),
+    ("Harvest", ["Extract frames that are at least 80 percent capped"], "Honey above 18 percent water ferments."),
+]
+
+SCAN_LINES = [
+    "Coral reef field survey - station 7",
+    "Divers counted 41 colonies of staghorn coral.",
+    "Twelve colonies showed bleaching after",
+    "the marine heatwave in February.",
+    "Recommend a repeat survey in six months.",
+]
+
+FIGURE_LINES = ["Solar capacity by region (GW)", "Desert south: 48", "Coastal north: 21", "Mountain west: 9"]
+PHOTO_CAPTION = "Chelsea, a tabby cat, sitting on a grey floor and looking to the side"
+
+SRT = """1
+00:00:01,000 --> 00:00:04,200
+Welcome to the coffee roastery tour. Today we look at
+
+2
+00:00:04,200 --> 00:00:08,500
+how green beans turn brown in the drum roaster at two hundred degrees.
+
+3
+00:00:08,500 --> 00:00:12,000
+The first crack is the sound of steam escaping the beans.
+
+4
+00:00:12,000 --> 00:00:16,400
+A light roast stops shortly after the first crack and keeps more acidity.
+"""
+
+VTT = """WEBVTT
+
+00:00:00.000 --> 00:00:05.000
+<v Ana>Solar farms in the desert face a dust problem.
+
+00:00:05.000 --> 00:00:09.500
+<v Ana>Our robots clean each panel row at night, using no water
+
+00:00:09.500 --> 00:00:13.000
+<v Ben>and the output gain after cleaning is about six percent.
+
+00:00:13.000 --> 00:00:17.000
+<v Ben>Next year we will test cleaning every second night instead.
+"""
+
+FIXED_TIME = dt.datetime(2026, 1, 1, 12, 0, 0)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled scalable font: the same glyphs on every machine."""
+    return ImageFont.load_default(size=size)
+
+
+def write_deck(path: Path) -> None:
+    """A deck with titles, bullets, speaker notes and one picture with alt text."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    prs.core_properties.title = "Beekeeping workshop"
+    prs.core_properties.created = prs.core_properties.modified = FIXED_TIME
+    prs.core_properties.last_modified_by = prs.core_properties.author = "mmrag examples"
+    prs.core_properties.revision = 1
+    for i, (title, bullets, notes) in enumerate(DECK):
+        slide = prs.slides.add_slide(prs.slide_layouts[1])
+        slide.shapes.title.text = title
+        body = slide.placeholders[1].text_frame
+        body.text = bullets[0]
+        for bullet in bullets[1:]:
+            body.add_paragraph().text = bullet
+        slide.notes_slide.notes_text_frame.text = notes
+        if i == 1:
+            pic = slide.shapes.add_picture(io.BytesIO(png_bytes(mite_chart())), Inches(6), Inches(4.5), Inches(3))
+            pic._element.nvPicPr.cNvPr.set("descr", "Bar chart of mites per hundred bees by month")
+    buf = io.BytesIO()
+    prs.save(buf)
+    path.write_bytes(deterministic_zip(buf.getvalue()))
+
+
+def deterministic_zip(data: bytes) -> bytes:
+    """The same zip with fixed entry times, so the file is byte-identical on re-runs."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def mite_chart() -> Image.Image:
+    img = Image.new("RGB", (360, 240), "white")
+    draw = ImageDraw.Draw(img)
+    for k, height in enumerate((40, 90, 150, 60)):
+        draw.rectangle((40 + k * 80, 220 - height, 90 + k * 80, 220), fill=(200, 140, 30))
+    return img
+
+
+def text_image(lines: list[str], size: tuple[int, int], font_size: int, grayscale: bool = False) -> Image.Image:
+    img = Image.new("L" if grayscale else "RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((60, 60 + i * int(font_size * 1.6)), line, fill="black", font=font(font_size))
+    return img
+
+
+def write_scanned_pdf(path: Path) -> None:
+    """One page holding only a picture of text: no text layer, like a scanner makes."""
+    scan = text_image(SCAN_LINES, (1240, 700), 44, grayscale=True)
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    c.setTitle("Reef field survey (scan)")
+    width, height = A4
+    c.drawImage(ImageReader(scan), 30, height - 30 - (width - 60) * 700 / 1240, width - 60, (width - 60) * 700 / 1240)
+    c.showPage()
+    c.save()
+
+
+def write_figure(path: Path) -> None:
+    """A chart with a title and labels: its text is only reachable by OCR."""
+    img = text_image(FIGURE_LINES, (900, 420), 40)
+    draw = ImageDraw.Draw(img)
+    for k, value in enumerate((48, 21, 9)):
+        draw.rectangle((560, 140 + k * 64, 560 + value * 6, 170 + k * 64), fill=(240, 170, 20))
+    img.save(path, format="PNG", optimize=False)
+
+
+def write_photo(path: Path) -> None:
+    """scikit-image's 'chelsea' photo, its caption in the EXIF ImageDescription tag."""
+    from skimage import data
+
+    photo = Image.fromarray(data.chelsea())
+    exif = Image.Exif()
+    exif[0x010E] = PHOTO_CAPTION
+    photo.save(path, format="JPEG", quality=85, exif=exif)
+
+
 def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     write_pdf(DATA / "solar_report.pdf", "Solar Energy Outlook 2026", SOLAR)
     write_pdf(DATA / "coffee_guide.pdf", "Brewing Coffee", COFFEE)
     (DATA / "beekeeping.md").write_text(NOTES_MD, encoding="utf-8")
     (DATA / "reef.txt").write_text(README_TXT, encoding="utf-8")
+    write_deck(DATA / "beekeeping_workshop.pptx")
+    write_scanned_pdf(DATA / "reef_survey_scan.pdf")
+    write_figure(DATA / "solar_capacity_chart.png")
+    write_photo(DATA / "chelsea_photo.jpg")
+    (DATA / "roastery_tour.srt").write_text(SRT, encoding="utf-8")
+    (DATA / "solar_cleaning_podcast.vtt").write_text(VTT, encoding="utf-8")
     print(f"wrote {len(list(DATA.iterdir()))} files to {DATA}")
 
 

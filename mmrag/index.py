@@ -10,6 +10,7 @@ from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.ingest import IngestReport, Ingestor, ProgressHook
+from mmrag.loaders import Loader
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
 from mmrag.stores.base import check_specs
 from mmrag.stores.filters import Filters
@@ -39,15 +40,17 @@ class Index:
         *,
         embedder: Embedder | EmbeddingSpaces | None = None,
         window: WindowOptions | None = None,
+        loaders: list[Loader] | None = None,
     ) -> None:
         self.store = open_store(store, collection) if isinstance(store, str) else store
         embedder = embedder or SentenceTransformerEmbedder()
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
+        self.loaders = loaders  # None: every loader with default options (mmrag.loaders.LOADERS)
 
     @property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window))
+        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), self.loaders)
 
     def ingest(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced."""

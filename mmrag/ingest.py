@@ -17,7 +17,8 @@ from typing import Any
 from mmrag.chunking import Chunker
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
-from mmrag.loaders import find_loader
+from mmrag.loaders import Loader, find_loader
+from mmrag.loaders.ocr import ocr_skipped_note
 from mmrag.stores.base import VectorStore
 from mmrag.types import stable_id
 
@@ -128,6 +129,7 @@ class Ingestor:
     store: VectorStore
     spaces: EmbeddingSpaces
     chunker: Chunker
+    loaders: list[Loader] | None = None  # None: mmrag.loaders.LOADERS
 
     def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
         started = time.perf_counter()
@@ -150,11 +152,13 @@ class Ingestor:
         try:
             if not path.exists():
                 raise LoaderError(path, "no such file")
-            loader, note = find_loader(path)
+            loader, note = find_loader(path, self.loaders)
             notes = (note,) if note else ()
             doc_id = doc_id_for(path)
             chunks = list(self.chunker.chunk(doc_id, loader.load(path, source)))
             notes += tuple(sorted({str(c.metadata["decode_note"]) for c in chunks if c.metadata.get("decode_note")}))
+            ocr_note = ocr_skipped_note(c.metadata for c in chunks)
+            notes += (ocr_note,) if ocr_note else ()
             if not chunks:
                 return FileOutcome(source, Status.SKIPPED, reason="no extractable content", notes=notes)
             wanted = {c.id for c in chunks}

@@ -2,6 +2,10 @@
 
 Chunking (where the boundaries go) and contextualising (what header is embedded
 with a chunk) are separate steps, so each can change without the other.
+Within a container, text and pictures are tied both ways: a text chunk lists
+the ids of the container's image chunks (``image_ids``) and an image chunk
+carries the nearest text of its page/slide and the ids of its text chunks
+(``text_ids``), so retrieval can hand a picture back with its text.
 """
 
 from __future__ import annotations
@@ -10,16 +14,25 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
+from mmrag.chunking.transcript import transcript_windows
 from mmrag.chunking.windows import Tokenizer, WindowOptions, token_windows
 from mmrag.types import Chunk, Element, Modality, stable_id
 
 Boundary = Callable[[Element], object]
 
+# How much of the nearest text an image chunk carries: enough for a caption and
+# the paragraph it illustrates, small enough not to drown the image's own text.
+NEARBY_CHARS = 500
+# Per-element keys that mean nothing once elements are merged into one chunk.
+_ELEMENT_ONLY_KEYS = ("role", "speaker")
+
 
 def container_key(element: Element) -> object:
-    """Text is never merged across a page, a slide or a section."""
-    return (element.page, element.slide, element.title_path)
+    """Text is never merged across a page, a slide or a section; timed elements
+    (transcript cues) form their own container."""
+    return (element.page, element.slide, element.title_path, element.start is not None)
 
 
 def contextualize(document_title: str, title_path: tuple[str, ...], page: int | None, slide: int | None) -> str:
@@ -40,6 +53,9 @@ class Chunker:
 
         chunker = Chunker(embedder.tokenizer, WindowOptions(max_tokens=200, overlap=40))
         chunks = list(chunker.chunk(doc_id, elements))
+
+    Ids depend only on the document, the location and the content, so an
+    unchanged file gives the same ids in every run.
     """
 
     tokenizer: Tokenizer
@@ -48,47 +64,131 @@ class Chunker:
 
     def chunk(self, doc_id: str, elements: Iterable[Element]) -> Iterator[Chunk]:
         for _, group in groupby(elements, key=self.boundary):
-            yield from self._chunk_group(doc_id, list(group))
+            items = list(group)
+            if items[0].start is not None:
+                yield from self._chunk_transcript(doc_id, items)
+            else:
+                yield from self._chunk_group(doc_id, items)
 
     def _chunk_group(self, doc_id: str, group: list[Element]) -> Iterator[Chunk]:
         first = group[0]
-        title = str(first.metadata.get("document_title") or Path(first.source).name)
-        context = contextualize(title, first.title_path, first.page, first.slide)
+        context = contextualize(_title(first), first.title_path, first.page, first.slide)
         texts = [e for e in group if e.modality is Modality.TEXT]
-        if texts:
-            body = "\n\n".join(e.text for e in texts)
-            for ordinal, (a, b) in enumerate(token_windows(body, self.tokenizer, self.options)):
-                text = body[a:b]
-                yield Chunk(
-                    id=stable_id(doc_id, Modality.TEXT.value, first.page, first.slide, first.title_path, ordinal, text),
-                    doc_id=doc_id,
-                    source=first.source,
-                    modality=Modality.TEXT,
-                    text=text,
-                    context=context,
-                    page=first.page,
-                    slide=first.slide,
-                    metadata={"title_path": list(first.title_path), **_merged_metadata(texts)},
-                )
-        for element in group:
-            if element.modality is not Modality.TEXT:
-                assert element.image is not None
-                yield Chunk(
-                    id=stable_id(doc_id, element.modality.value, element.image.to_dict(), element.text),
+        body = "\n\n".join(e.text for e in texts)
+        spans = token_windows(body, self.tokenizer, self.options) if texts else []
+        text_ids = [
+            stable_id(doc_id, Modality.TEXT.value, first.page, first.slide, first.title_path, ordinal, body[a:b])
+            for ordinal, (a, b) in enumerate(spans)
+        ]
+        images: list[Chunk] = []
+        for position, element in enumerate(group):
+            if element.modality is Modality.TEXT:
+                continue
+            assert element.image is not None
+            # A page render's text is its page's text chunks (linked by text_ids):
+            # copying it in would make every text hit come back twice.
+            nearby = "" if element.modality is Modality.PAGE_IMAGE else _clip(_nearest_text(group, position))
+            text = "\n".join(t for t in (element.text, nearby) if t)
+            images.append(
+                Chunk(
+                    # the pixels' digest (when the loader has it) makes an edited picture a new chunk
+                    # a page render changes with its page, so its page's text is part of its id
+                    id=stable_id(
+                        doc_id, element.modality.value, element.image.to_dict(), text, element.metadata.get("sha1"),
+                        body if element.modality is Modality.PAGE_IMAGE else "",
+                    ),
                     doc_id=doc_id,
                     source=element.source,
                     modality=element.modality,
-                    text=element.text,
+                    text=text,
                     context=context,
                     image=element.image,
                     page=element.page,
                     slide=element.slide,
-                    metadata={"title_path": list(element.title_path), **element.metadata},
+                    metadata={
+                        "title_path": list(element.title_path),
+                        **element.metadata,
+                        "nearby_text": nearby,
+                        "text_ids": text_ids,
+                    },
                 )
+            )
+        image_ids = [c.id for c in images]
+        merged = _merged_metadata(texts)
+        for chunk_id, (a, b) in zip(text_ids, spans):
+            yield Chunk(
+                id=chunk_id,
+                doc_id=doc_id,
+                source=first.source,
+                modality=Modality.TEXT,
+                text=body[a:b],
+                context=context,
+                page=first.page,
+                slide=first.slide,
+                metadata={"title_path": list(first.title_path), **merged, "image_ids": image_ids},
+            )
+        yield from images
+
+    def _chunk_transcript(self, doc_id: str, cues: list[Element]) -> Iterator[Chunk]:
+        first = cues[0]
+        context = contextualize(_title(first), first.title_path, None, None)
+        merged = _merged_metadata(cues)
+        for window in transcript_windows(cues, self.tokenizer, self.options):
+            yield Chunk(
+                id=stable_id(doc_id, "transcript", window.start, window.end, window.text),
+                doc_id=doc_id,
+                source=first.source,
+                modality=Modality.TEXT,
+                text=window.text,
+                context=context,
+                start=window.start,
+                end=window.end,
+                metadata={
+                    "title_path": list(first.title_path),
+                    **merged,
+                    "speakers": list(window.speakers),
+                    "cues": [window.first_cue + 1, window.last_cue + 1],
+                },
+            )
 
 
-def _merged_metadata(elements: list[Element]) -> dict[str, object]:
-    merged: dict[str, object] = {}
+def _title(element: Element) -> str:
+    return str(element.metadata.get("document_title") or Path(element.source).name)
+
+
+def _nearest_text(group: list[Element], position: int) -> str:
+    """The text element closest to the picture at ``position``: by layout when
+    both have boxes (slides), else by reading order, preferring the text before
+    it (a caption above or the paragraph it illustrates)."""
+    candidates = [(i, e) for i, e in enumerate(group) if e.modality is Modality.TEXT]
+    body = [(i, e) for i, e in candidates if e.metadata.get("role") not in ("title", "notes")]
+    candidates = body or candidates
+    if not candidates:
+        return ""
+    image = group[position]
+    if image.bbox is not None and all(e.bbox is not None for _, e in candidates):
+        return min(candidates, key=lambda ie: _box_distance(image.bbox, ie[1].bbox))[1].text  # type: ignore[arg-type]
+    return min(candidates, key=lambda ie: (abs(ie[0] - position), ie[0] > position))[1].text
+
+
+def _box_distance(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Gap between two boxes (0 when they touch or overlap)."""
+    dx = max(b[0] - a[2], a[0] - b[2], 0.0)
+    dy = max(b[1] - a[3], a[1] - b[3], 0.0)
+    return (dx * dx + dy * dy) ** 0.5
+
+
+def _clip(text: str) -> str:
+    if len(text) <= NEARBY_CHARS:
+        return text
+    cut = text.rfind(" ", 0, NEARBY_CHARS)
+    return text[: cut if cut > 0 else NEARBY_CHARS].rstrip() + " …"
+
+
+def _merged_metadata(elements: list[Element]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
     for e in elements:
         merged.update(e.metadata)
+    for key in _ELEMENT_ONLY_KEYS:
+        merged.pop(key, None)
     return merged

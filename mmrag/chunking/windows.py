@@ -25,12 +25,16 @@ class Tokenizer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class WindowOptions:
-    """Window size and overlap in model tokens."""
+    """Window size and overlap in model tokens; transcript windows also stop at
+    ``max_seconds`` of speech so a hit points at a findable moment."""
 
     max_tokens: int = 200
     overlap: int = 40
+    max_seconds: float = 90.0
 
     def __post_init__(self) -> None:
+        if not self.max_seconds > 0:
+            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
         if self.max_tokens < 8:
             raise ValueError(f"max_tokens must be >= 8, got {self.max_tokens}")
         if not 0 <= self.overlap < self.max_tokens // 2:

@@ -7,14 +7,53 @@ from pathlib import Path
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
+from mmrag.loaders.image import ImageLoader
+from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, open_image
 from mmrag.loaders.pdf import PdfLoader
+from mmrag.loaders.pptx import PptxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
+from mmrag.loaders.transcript import SrtLoader, VttLoader, WhisperJsonLoader
 from mmrag.types import Element
 
-__all__ = ["Loader", "LOADERS", "find_loader", "load"]
+__all__ = [
+    "ImageLoader",
+    "Loader",
+    "LOADERS",
+    "PdfLoader",
+    "PptxLoader",
+    "SrtLoader",
+    "VttLoader",
+    "WhisperJsonLoader",
+    "default_loaders",
+    "find_loader",
+    "load",
+    "open_image",
+]
 
-LOADERS: list[Loader] = [PdfLoader(), MarkdownLoader(), TextLoader()]
 
+def default_loaders(
+    *, ocr: bool = True, render_pages: bool = True, render_scale: float = DEFAULT_RENDER_SCALE
+) -> list[Loader]:
+    """A fresh list of every loader (signature loaders first), with the options a
+    user most often changes applied to each loader they concern.
+
+    Example::
+
+        index = mmrag.Index("mmrag.db", loaders=default_loaders(ocr=False, render_pages=False))
+    """
+    return [
+        PdfLoader(render_pages=render_pages, ocr=ocr, render_scale=render_scale),
+        PptxLoader(ocr=ocr),
+        ImageLoader(ocr=ocr),
+        VttLoader(),
+        SrtLoader(),
+        WhisperJsonLoader(),
+        MarkdownLoader(),
+        TextLoader(),
+    ]
+
+
+LOADERS: list[Loader] = default_loaders()
 
 def find_loader(path: Path, loaders: list[Loader] | None = None) -> tuple[Loader, str | None]:
     """The loader for ``path`` and, when the extension disagrees with the content,
@@ -47,8 +86,8 @@ def find_loader(path: Path, loaders: list[Loader] | None = None) -> tuple[Loader
     raise UnsupportedFileError(path, f"unsupported file type '{suffix or '(none)'}' (supported: {known})")
 
 
-def load(path: str | Path) -> Iterator[Element]:
+def load(path: str | Path, loaders: list[Loader] | None = None) -> Iterator[Element]:
     """Elements of one file, with the loader chosen by ``find_loader``."""
     p = Path(path)
-    loader, _ = find_loader(p)
+    loader, _ = find_loader(p, loaders)
     return loader.load(p, str(path))

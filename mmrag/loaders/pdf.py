@@ -1,13 +1,17 @@
-"""PDF text layer, page by page, with pypdf."""
+"""PDF pages: the text layer (pypdf), OCR for scanned pages, a page-render image
+element and the embedded images, streamed page by page."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
-from mmrag.types import Element, Modality
+from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, render_open_page
+from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
+from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 
 def open_pdf(path: Path):  # -> pypdf.PdfReader
@@ -36,28 +40,145 @@ def document_title(reader, path: Path) -> str:
     return str(title).strip() if title and str(title).strip() else path.name
 
 
+def outline_by_page(reader) -> dict[int, tuple[str, ...]]:
+    """For each 1-based page, the chain of outline (bookmark) titles in force
+    there: the PDF's own sections, for the context header. Empty without an outline."""
+    entries: list[tuple[int, int, str]] = []  # page, depth, title
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # an entry pointing nowhere: skip it, keep the rest
+                continue
+            title = str(getattr(item, "title", "") or "").strip()
+            if page is not None and page >= 0 and title:
+                entries.append((page + 1, depth, title))
+
+    try:
+        walk(reader.outline, 0)
+    except Exception:  # a broken outline must not cost the pages
+        return {}
+    chains: dict[int, tuple[str, ...]] = {}
+    chain: list[tuple[int, str]] = []
+    ordered = sorted(entries, key=lambda e: e[0])  # stable: document order within a page
+    k = 0
+    for page in range(1, len(reader.pages) + 1):
+        while k < len(ordered) and ordered[k][0] <= page:
+            _, depth, title = ordered[k]
+            chain = [(d, t) for d, t in chain if d < depth] + [(depth, title)]
+            k += 1
+        chains[page] = tuple(t for _, t in chain)
+    return chains
+
+
+# A page whose content stream is this small draws at most a few words or lines.
+_BLANK_CONTENT_BYTES = 400
+
+
+@dataclass
 class PdfLoader(Loader):
-    """One text element per page (1-based page numbers)."""
+    """Per page (1-based): text-layer text, OCR text when the text layer is
+    (nearly) empty, a PAGE_IMAGE element pointing at the page render, and one
+    IMAGE element per embedded image. The PDF's outline (bookmarks) gives each
+    page its section titles (``title_path``).
+
+    Example::
+
+        loader = PdfLoader(render_pages=False, ocr=True)   # no page-image elements
+        elements = list(loader.load(Path("scan.pdf"), "scan.pdf"))
+
+    ``render_pages=False`` drops page-image elements, except for a scanned page
+    whose text could not be read (no OCR): its page image is all there is of it.
+    """
+
+    render_pages: bool = True
+    ocr: bool = True
+    ocr_min_chars: int = 30  # a text layer shorter than this is taken for a scan
+    render_scale: float = DEFAULT_RENDER_SCALE  # for the OCR render
 
     name = "pdf"
     extensions = frozenset({".pdf"})
     signatures = (b"%PDF-",)
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        from pypdf.errors import PdfReadError
-
         reader = open_pdf(path)
         title = document_title(reader, path)
-        for number, page in enumerate(reader.pages, start=1):
-            try:
-                text = page.extract_text() or ""
-            except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-                raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
-            if text.strip():
-                yield Element(
-                    source=source,
-                    modality=Modality.TEXT,
-                    text=text.strip(),
-                    page=number,
-                    metadata={"document_title": title},
-                )
+        sections = outline_by_page(reader)
+        pdfium_doc = None
+        try:
+            for number, page in enumerate(reader.pages, start=1):
+                text = _text_layer(page, path, number)
+                meta = {"document_title": title}
+                where = {"source": source, "page": number, "title_path": sections.get(number, ())}
+                if text:
+                    yield Element(modality=Modality.TEXT, text=text, metadata=meta, **where)
+                n_images = _image_count(page)
+                # little text but pictures or drawings (text drawn as curves): a scan to OCR;
+                # a blank page is not worth an OCR pass
+                scanned = len(text) < self.ocr_min_chars and (n_images > 0 or _content_size(page) > _BLANK_CONTENT_BYTES)
+                page_meta = dict(meta)
+                ocr_text = ""
+                if scanned and self.ocr:
+                    if ocr_available():
+                        if pdfium_doc is None:
+                            pdfium_doc = _open_pdfium(path)
+                        ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, self.render_scale))
+                        if ocr_text:
+                            yield Element(modality=Modality.TEXT, text=ocr_text, metadata={**meta, "ocr": True}, **where)
+                    else:
+                        page_meta[OCR_SKIPPED] = "page"
+                if self.render_pages or (scanned and not text and not ocr_text):
+                    yield Element(
+                        modality=Modality.PAGE_IMAGE, metadata=page_meta,
+                        image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number), **where,
+                    )
+                # A scan is one full-page picture: the page image already stands for it.
+                if scanned and n_images == 1:
+                    n_images = 0
+                for index in range(n_images):
+                    yield Element(
+                        modality=Modality.IMAGE, metadata=meta,
+                        image=ImageRef(source=source, kind=ImageKind.EMBEDDED, page=number, index=index), **where,
+                    )
+        finally:
+            if pdfium_doc is not None:
+                pdfium_doc.close()
+
+
+def _text_layer(page, path: Path, number: int) -> str:
+    from pypdf.errors import PdfReadError
+
+    try:
+        return (page.extract_text() or "").strip()
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
+
+
+def _content_size(page) -> int:
+    """Bytes in the page's content stream (decoded): near zero on a blank page."""
+    try:
+        contents = page.get_contents()
+        return len(contents.get_data()) if contents is not None else 0
+    except Exception:  # unreadable content: let OCR look at the render
+        return _BLANK_CONTENT_BYTES + 1
+
+
+def _image_count(page) -> int:
+    """How many images pypdf sees on the page; counting does not decode them."""
+    try:
+        return len(page.images)
+    except Exception:  # a broken resource dict: the text is still worth having
+        return 0
+
+
+def _open_pdfium(path: Path):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise LoaderError(path, f"cannot open PDF to render its pages: {exc}") from exc

@@ -1,0 +1,191 @@
+"""PowerPoint decks with python-pptx: per slide the title, body text in reading
+order, table cells, speaker notes, and pictures with their alt text."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmrag.errors import LoaderError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.image_refs import decode_image
+from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
+from mmrag.types import Element, ImageKind, ImageRef, Modality
+
+ZIP_SIGNATURE = b"PK\x03\x04"
+_PRESENTATION = "presentationml"
+
+
+def zip_content_types(path: Path) -> str | None:
+    """The text of ``[Content_Types].xml`` in a zip, or None when there is none."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read("[Content_Types].xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return None
+
+
+def open_presentation(path: Path):  # -> pptx.presentation.Presentation
+    """The deck at ``path``; a zip that is not a deck gets an error saying what it is."""
+    from pptx import Presentation
+
+    if not zipfile.is_zipfile(path):
+        raise LoaderError(path, "not a PowerPoint deck: not a zip archive")
+    types = zip_content_types(path)
+    if types is None:
+        raise LoaderError(path, "not a PowerPoint deck: a zip archive without [Content_Types].xml")
+    if _PRESENTATION not in types:
+        what = next((k for k in ("wordprocessingml", "spreadsheetml") if k in types), None)
+        kind = {"wordprocessingml": "a Word document", "spreadsheetml": "an Excel workbook"}.get(what or "")
+        raise LoaderError(path, f"not a PowerPoint deck: the zip holds {kind or 'no presentation part'}")
+    try:
+        return Presentation(str(path))
+    except Exception as exc:  # python-pptx/lxml raise many types for broken parts
+        raise LoaderError(path, f"corrupt PowerPoint deck: {type(exc).__name__}: {exc}") from exc
+
+
+def _walk(shapes) -> Iterator[Any]:
+    """Shapes in reading order (top to bottom, then left to right), groups flattened."""
+    from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+    def key(shape) -> tuple[int, int]:
+        return (shape.top or 0, shape.left or 0)
+
+    for shape in sorted(shapes, key=key):
+        if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+            yield from _walk(shape.shapes)
+        else:
+            yield shape
+
+
+def slide_pictures(slide) -> list[Any]:
+    """The slide's pictures in the order their ImageRef indexes count them."""
+    return [s for s in _walk(slide.shapes) if _is_picture(s)]
+
+
+def _is_picture(shape) -> bool:
+    from pptx.shapes.picture import Picture
+
+    return isinstance(shape, Picture)
+
+
+def _alt_text(shape) -> str:
+    """Alt text ("descr") of a shape, falling back to its title attribute."""
+    c_nv_pr = shape._element.xpath("./*[1]/p:cNvPr")  # python-pptx has no public alt-text API
+    if not c_nv_pr:
+        return ""
+    return (c_nv_pr[0].get("descr") or c_nv_pr[0].get("title") or "").strip()
+
+
+def _bbox(shape) -> tuple[float, float, float, float] | None:
+    if shape.left is None or shape.top is None or shape.width is None or shape.height is None:
+        return None
+    return (float(shape.left), float(shape.top), float(shape.left + shape.width), float(shape.top + shape.height))
+
+
+def _table_text(table) -> str:
+    rows = []
+    for row in table.rows:
+        cells = [cell.text.strip().replace("\n", " ") for cell in row.cells]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
+
+
+@dataclass
+class PptxLoader(Loader):
+    """One group of elements per slide (1-based ``slide``), all with the slide
+    title as their title path, so the chunker keeps a slide together.
+
+    Example::
+
+        elements = list(PptxLoader().load(Path("deck.pptx"), "deck.pptx"))
+
+    Speaker notes are a text element with ``metadata["role"] == "notes"``;
+    pictures are IMAGE elements whose text is their alt text (plus OCR text
+    when ``ocr`` is on and the extra is installed).
+    """
+
+    ocr: bool = True
+
+    name = "pptx"
+    extensions = frozenset({".pptx"})
+    signatures = (ZIP_SIGNATURE,)
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """A zip that declares a presentation part; a ``.pptx`` zip is claimed too so
+        that ``load`` can say what it really holds."""
+        if not head.startswith(ZIP_SIGNATURE):
+            return False
+        if path.suffix.lower() in self.extensions:
+            return True
+        types = zip_content_types(path)
+        return types is not None and _PRESENTATION in types
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        prs = open_presentation(path)
+        doc_title = (prs.core_properties.title or "").strip() or path.name
+        for number, slide in enumerate(prs.slides, start=1):
+            yield from self._slide(slide, number, doc_title, path, source)
+
+    def _slide(self, slide, number: int, doc_title: str, path: Path, source: str) -> Iterator[Element]:
+        title_shape = slide.shapes.title
+        title = title_shape.text_frame.text.strip() if title_shape is not None and title_shape.has_text_frame else ""
+        common = {"source": source, "slide": number, "title_path": (title,) if title else ()}
+        meta = {"document_title": doc_title, "slide_title": title}
+        if title:
+            yield Element(modality=Modality.TEXT, text=title, bbox=_bbox(title_shape), metadata={**meta, "role": "title"}, **common)
+        picture_index = 0
+        for shape in _walk(slide.shapes):
+            if title_shape is not None and shape.shape_id == title_shape.shape_id:
+                continue
+            if _is_picture(shape):
+                yield self._picture(shape, number, picture_index, path, source, common, meta)
+                picture_index += 1
+                continue
+            if getattr(shape, "has_table", False) and shape.has_table:
+                text, role = _table_text(shape.table), "table"
+            elif shape.has_text_frame:
+                text, role = shape.text_frame.text.strip(), "body"
+            else:
+                continue
+            if text:
+                yield Element(modality=Modality.TEXT, text=text, bbox=_bbox(shape), metadata={**meta, "role": role}, **common)
+        if slide.has_notes_slide:
+            notes_frame = slide.notes_slide.notes_text_frame
+            notes = notes_frame.text.strip() if notes_frame is not None else ""
+            if notes:
+                yield Element(
+                    modality=Modality.TEXT, text=f"Speaker notes: {notes}", metadata={**meta, "role": "notes"}, **common
+                )
+
+    def _picture(self, shape, number: int, index: int, path: Path, source: str, common: dict, meta: dict) -> Element:
+        alt = _alt_text(shape)
+        pic_meta: dict[str, Any] = {**meta, "alt_text": alt}
+        try:
+            pic_meta["sha1"] = shape.image.sha1
+        except (AttributeError, KeyError, ValueError):  # a linked picture has no embedded bytes
+            pass
+        ocr_text = ""
+        if self.ocr:
+            if ocr_available():
+                try:
+                    image = decode_image(shape.image.blob, f"{path} (slide {number}, picture #{index})")
+                except (LoaderError, ValueError) as exc:  # EMF/WMF or linked pictures: keep the alt text
+                    pic_meta["ocr_error"] = str(exc)
+                else:
+                    ocr_text = ocr_image(image)
+                    pic_meta["ocr_text"] = ocr_text
+            else:
+                pic_meta[OCR_SKIPPED] = "image"
+        return Element(
+            modality=Modality.IMAGE,
+            text="\n".join(t for t in (alt, ocr_text) if t),
+            image=ImageRef(source=source, kind=ImageKind.EMBEDDED, slide=number, index=index),
+            bbox=_bbox(shape),
+            metadata=pic_meta,
+            **common,
+        )

@@ -1,0 +1,146 @@
+"""Transcripts: SubRip (.srt, pysrt), WebVTT (.vtt, webvtt-py) and Whisper-style
+JSON. One text element per cue, with start/end seconds and the speaker when known;
+the chunker packs cues into time windows that end at sentence ends."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmrag.errors import LoaderError, UnsupportedFileError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.text import read_text
+from mmrag.types import Element, Modality
+
+
+# pysrt parses "00:0X:03,500" as 3.5 s without complaint, so timing lines are
+# checked first; this pattern checks only the timestamp syntax pysrt then reads.
+_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d+:\d{2}:\d{2}[,.]\d{1,3}(\s.*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One timed piece of speech."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+def cue_elements(path: Path, source: str, cues: list[Cue], note: str | None) -> Iterator[Element]:
+    """Elements for the non-blank cues; an empty transcript is an error, not a skip."""
+    kept = [c for c in cues if c.text.strip()]
+    if not kept:
+        raise LoaderError(path, "empty transcript: no cue with text")
+    meta: dict[str, Any] = {"document_title": path.name}
+    if note:
+        meta["decode_note"] = note
+    for i, cue in enumerate(kept):
+        if cue.end < cue.start:
+            raise LoaderError(path, f"cue {i + 1}: ends ({cue.end:.3f}s) before it starts ({cue.start:.3f}s)")
+        yield Element(
+            source=source,
+            modality=Modality.TEXT,
+            text=" ".join(cue.text.split()),
+            start=cue.start,
+            end=cue.end,
+            metadata={**meta, "speaker": cue.speaker} if cue.speaker else meta,
+        )
+
+
+class SrtLoader(Loader):
+    """SubRip subtitles; malformed cues raise instead of being silently dropped."""
+
+    name = "srt"
+    extensions = frozenset({".srt"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        import pysrt
+
+        text, note = read_text(path)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if "-->" in line and not _SRT_TIMING.match(line):
+                raise LoaderError(path, f"malformed SubRip file: line {number}: bad timestamp {line.strip()!r}")
+        try:
+            items = pysrt.SubRipFile.from_string(text, error_handling=pysrt.ERROR_RAISE)
+        except pysrt.Error as exc:
+            raise LoaderError(path, f"malformed SubRip file: {_first_line(exc)}") from exc
+        cues = [Cue(it.start.ordinal / 1000, it.end.ordinal / 1000, it.text_without_tags) for it in items]
+        yield from cue_elements(path, source, cues, note)
+
+
+class VttLoader(Loader):
+    """WebVTT captions; ``<v Speaker>`` voice spans give the speaker."""
+
+    name = "vtt"
+    extensions = frozenset({".vtt"})
+    signatures = (b"WEBVTT", b"\xef\xbb\xbfWEBVTT")
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        import webvtt
+        from webvtt.errors import MalformedCaptionError, MalformedFileError
+
+        text, note = read_text(path)
+        try:
+            captions = webvtt.WebVTT.from_string(text, strict=True).captions
+        except (MalformedFileError, MalformedCaptionError, ValueError) as exc:
+            raise LoaderError(path, f"malformed WebVTT file: {_first_line(exc)}") from exc
+        cues = [
+            Cue(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000, c.text, c.voice)
+            for c in captions
+        ]
+        yield from cue_elements(path, source, cues, note)
+
+
+class WhisperJsonLoader(Loader):
+    """Whisper-style JSON: ``{"segments": [{"start", "end", "text", "speaker"?}]}``.
+
+    Other JSON files are skipped as unsupported, not failed: a folder of data
+    often holds JSON that is not a transcript.
+    """
+
+    name = "whisper-json"
+    extensions = frozenset({".json"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        text, note = read_text(path)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LoaderError(path, f"invalid JSON: {exc}") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+            raise UnsupportedFileError(path, "JSON that is not a Whisper-style transcript (no 'segments' list)")
+        cues = [_segment(path, i, seg) for i, seg in enumerate(data["segments"])]
+        yield from cue_elements(path, source, cues, note)
+
+
+def _segment(path: Path, i: int, seg: Any) -> Cue:
+    if not isinstance(seg, dict):
+        raise LoaderError(path, f"segment {i}: expected an object, got {type(seg).__name__}")
+    times = []
+    for key in ("start", "end"):
+        value = seg.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise LoaderError(path, f"segment {i}: malformed timestamp {key}={value!r} (need seconds >= 0)")
+        times.append(float(value))
+    text = seg.get("text")
+    if not isinstance(text, str):
+        raise LoaderError(path, f"segment {i}: 'text' must be a string, got {type(text).__name__}")
+    speaker = seg.get("speaker")
+    return Cue(times[0], times[1], text, str(speaker) if speaker not in (None, "") else None)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
