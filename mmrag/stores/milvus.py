@@ -370,8 +370,14 @@ class MilvusStore(VectorStore):
                 self._retry(lambda b=batch: self.client.upsert(self.collection, [rows[i] for i in b]))
                 written.extend(chunks[i].id for i in batch)
         except Exception as exc:
-            self._rollback(before, written, snapshot, gen)
             where = chunks[0].source if chunks else doc_id
+            try:
+                self._rollback(before, written, snapshot, gen)
+            except Exception as undo_exc:
+                raise StoreError(
+                    f"writing {where} failed ({exc}) and so did undoing it ({undo_exc}); "
+                    f"delete the source (mmrag delete --source) and ingest it again"
+                ) from exc
             raise StoreError(f"writing {len(chunks)} chunks of {where} failed, nothing changed: {exc}") from exc
         stale = sorted(before - keep - set(written))
         self._delete_rows(stale)
@@ -432,11 +438,11 @@ class MilvusStore(VectorStore):
     def _rollback(self, before: set[str], written: list[str], snapshot: list[dict[str, Any]], gen: str) -> None:
         fresh = [i for i in written if i not in before]
         for part in batched(fresh, IDS_PER_EXPR):
-            self.client.delete(self.collection, ids=list(part))
+            self._retry(lambda p=part: self.client.delete(self.collection, ids=list(p)))
         for batch in plan_batches([row_bytes(r) for r in snapshot], self.batch_bytes):
-            self.client.upsert(self.collection, [snapshot[i] for i in batch])
+            self._retry(lambda b=batch: self.client.upsert(self.collection, [snapshot[i] for i in b]))
         for name in self._token_collections():
-            self.client.delete(name, filter=f"gen == {literal(gen, 'gen')}")
+            self._retry(lambda n=name: self.client.delete(n, filter=f"gen == {literal(gen, 'gen')}"))
 
     def _delete_rows(self, ids: Sequence[str]) -> None:
         """Chunk rows first, then their token rows: a crash in between leaves only
