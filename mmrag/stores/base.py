@@ -171,5 +171,9 @@ class VectorStore(ABC):
         """Remove every chunk whose ``source`` is exactly ``source`` (as ingested); returns how many."""
         return sum(self.delete_source(s.doc_id) for s in self.sources() if s.source == source)
 
+    def flush(self) -> None:
+        """Make what was written cheap to search (seal and merge segments); call after a bulk write.
+        Searches see written data without it; this is about speed, not visibility."""
+
     def close(self) -> None:
         """Release connections (no-op where there are none)."""

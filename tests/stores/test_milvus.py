@@ -112,18 +112,25 @@ def test_failure_mid_source_leaves_the_old_state(late_store, monkeypatch):
     changed = [Chunk(c.id, c.doc_id, c.source, c.modality, c.text + " (edited)", page=c.page) for c in chunks[:2]]
     new = [*changed, *(Chunk(f"d-{i}", "d", "d.txt", Modality.TEXT, f"new page {i}", page=i + 1) for i in range(12, 24))]
     calls = []
-    real_upsert = store.client.upsert
 
-    def failing_upsert(collection, data, **kw):  # the real client, made to fail on its 2nd batch
-        calls.append(len(data))
-        if len(calls) in (2, 3):  # the second batch and its retry; the rollback's restore goes through
-            raise pymilvus.exceptions.MilvusException(code=1, message="injected: connection lost")
-        return real_upsert(collection, data, **kw)
+    def failing(method):  # the real client's write, made to fail on the chunk rows' 2nd batch
+        real = getattr(store.client, method)
 
-    monkeypatch.setattr(store.client, "upsert", failing_upsert)
+        def write(collection, data, **kw):
+            if collection == store.collection:
+                calls.append((method, len(data)))
+                if len(calls) in (2, 3):  # the second batch and its retry; the rollback's restore goes through
+                    raise pymilvus.exceptions.MilvusException(code=1, message="injected: connection lost")
+            return real(collection, data, **kw)
+
+        return write
+
+    monkeypatch.setattr(store.client, "insert", failing("insert"))
+    monkeypatch.setattr(store.client, "upsert", failing("upsert"))
     with pytest.raises(StoreError, match="nothing changed: .*injected"):
         store.write_source("d", new, {"pages": [unit(5, 8) for _ in new]}, keep={c.id for c in new})
-    assert len(calls) == 4  # batch 1, batch 2 tried twice (retries=1), then the restore of the 2 changed rows
+    # batch 1 (new rows) inserted, batch 2 (new + changed rows) tried twice (retries=1), then the 2 changed rows restored
+    assert [m for m, _ in calls] == ["insert", "upsert", "upsert", "upsert"] and calls[-1][1] == 2
     monkeypatch.undo()
     assert snapshot(store) == before
     assert store.get([chunks[0].id])[0].text == "page 0 text"
