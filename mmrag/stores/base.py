@@ -50,7 +50,9 @@ class SearchRequest:
     """One query. ``vectors`` maps an embedding space to the query vector in it:
     ``(dim,)`` for a pooled space, ``(n_q, dim)`` token vectors for a multi-vector one.
 
-    ``weights`` are (dense, bm25) for weighted fusion; ``rrf_k`` is RRF's k;
+    ``weights`` are (dense, bm25) for weighted fusion; ``alpha`` (0..1), when
+    given, is the dense side's share and wins over ``weights``: 0 is pure BM25,
+    1 pure vector, in either fusion, exactly (no store moves it). ``rrf_k`` is RRF's k;
     ``candidates`` is how deep each retriever (or the late-interaction first
     stage) looks before fusion or rerank.
     """
@@ -64,6 +66,7 @@ class SearchRequest:
     rrf_k: int = 60
     weights: tuple[float, float] = (0.7, 0.3)  # dense, bm25
     candidates: int | None = None  # per-retriever depth before fusion; default max(k, 50)
+    alpha: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", SearchMode.parse(self.mode))
@@ -76,6 +79,10 @@ class SearchRequest:
             raise ValueError("late search needs a multi-vector query: an (n_tokens, dim) array in a multi-vector space")
         if self.rrf_k < 1:
             raise ValueError(f"rrf_k must be >= 1, got {self.rrf_k}")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha is the dense share in [0, 1], got {self.alpha}")
+        if self.alpha is not None:
+            object.__setattr__(self, "weights", (float(self.alpha), 1.0 - float(self.alpha)))
         if len(self.weights) != 2 or min(self.weights) < 0 or sum(self.weights) <= 0:
             raise ValueError(f"weights are (dense, bm25), both >= 0 with a positive sum; got {self.weights}")
 

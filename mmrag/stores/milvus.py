@@ -20,6 +20,7 @@ are deleted and overwritten rows restored from a snapshot.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -503,8 +504,10 @@ class MilvusStore(VectorStore):
                 raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored)})")
         pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
         expr = to_milvus_filter(request.filters, FILTER_FIELDS)
-        if request.mode is SearchMode.BM25:
+        if request.mode is SearchMode.BM25 or (request.mode is SearchMode.HYBRID and request.alpha == 0.0):
             return self._bm25(request.text, expr, request.k)
+        if request.mode is SearchMode.HYBRID and request.alpha == 1.0:
+            request = dataclasses.replace(request, mode=SearchMode.DENSE)
         if request.mode is SearchMode.DENSE:
             if len(pooled) == 1:
                 return self._dense(pooled, expr, request.k)
