@@ -7,7 +7,10 @@ built-in BM25 function fills from ``content`` (the context header + text).
 Late interaction (a multi-vector space such as ColPali/ColBERT): the chunk row
 holds the pooled vector (normalised token mean) in the space's dense field, and
 the token/patch vectors live one per row in a companion collection
-``<collection>__tok_<space>`` (Milvus Lite has no array-of-vector fields). On a
+``<collection>__tok_<space>`` (Milvus Lite has no array-of-vector fields);
+``tokens_per_row=B`` packs B consecutive token vectors into one row instead,
+which reads back ~B times fewer rows (Lite returns rows one by one, so reading
+the candidates' tokens dominates a late search) at the cost of ANN over tokens. On a
 Milvus server >= 2.6.4 a collection is instead created with an array-of-structs
 field searched natively with ``MAX_SIM_IP`` (see ``_NativeLate``); which layout
 a collection uses is recorded in it, so reopening never guesses.
@@ -56,6 +59,7 @@ T = TypeVar("T")
 
 SPACES_PROPERTY = "mmrag.spaces"
 LAYOUT_PROPERTY = "mmrag.late_layout"
+TOKENS_PER_ROW_PROPERTY = "mmrag.tokens_per_row"
 FILTER_FIELDS = {
     "id": "id",
     "chunk_id": "id",
@@ -84,7 +88,7 @@ def dense_field(space: str) -> str:
 
 
 def token_collection(collection: str, space: str) -> str:
-    """The companion collection holding one row per token vector of a multi-vector space."""
+    """The companion collection holding the token vectors of a multi-vector space."""
     return f"{collection}__tok_{space}"
 
 
@@ -213,6 +217,7 @@ class MilvusStore(VectorStore):
         token: str | None = None,
         retries: int = RETRIES,
         batch_bytes: int = BATCH_BYTES,
+        tokens_per_row: int = 1,
     ) -> None:
         if pymilvus is None:
             raise MissingDependencyError("pymilvus", "milvus", "The Milvus store")
@@ -224,6 +229,9 @@ class MilvusStore(VectorStore):
         self.collection = collection
         self.retries = retries
         self.batch_bytes = batch_bytes
+        if not 1 <= tokens_per_row <= 256:
+            raise StoreError(f"tokens_per_row must be in 1..256, got {tokens_per_row}")
+        self.tokens_per_row = tokens_per_row
         self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "")
         self._spaces: dict[str, EmbedderSpec] | None = None
         self._layout = "companion"
@@ -236,6 +244,7 @@ class MilvusStore(VectorStore):
             self._spaces = self._read_spaces(self.collection)
             props = self.client.describe_collection(self.collection).get("properties", {})
             self._layout = props.get(LAYOUT_PROPERTY, "companion")
+            self.tokens_per_row = int(props.get(TOKENS_PER_ROW_PROPERTY, 1))
             for name in [self.collection, *self._token_collections()]:
                 self.client.load_collection(name)
         return dict(self._spaces)
@@ -315,6 +324,7 @@ class MilvusStore(VectorStore):
         props = {
             SPACES_PROPERTY: json.dumps({s: spec.to_json() for s, spec in spaces.items()}),
             LAYOUT_PROPERTY: self._layout,
+            TOKENS_PER_ROW_PROPERTY: str(self.tokens_per_row),
         }
         self.client.create_collection(
             self.collection, schema=schema, index_params=index, consistency_level="Strong", properties=props
@@ -331,7 +341,8 @@ class MilvusStore(VectorStore):
         schema.add_field("chunk_id", DataType.VARCHAR, max_length=64)
         schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
         schema.add_field("gen", DataType.VARCHAR, max_length=32)
-        schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field("n", DataType.INT64)  # how many of the row's token slots are used
+        schema.add_field("vec", DataType.FLOAT_VECTOR, dim=dim * self.tokens_per_row)
         index = self.client.prepare_index_params()
         index.add_index("vec", index_type="AUTOINDEX", metric_type="IP")
         index.add_index("chunk_id", index_type="INVERTED")
@@ -407,13 +418,17 @@ class MilvusStore(VectorStore):
         return row
 
     def _write_tokens(self, space: str, doc_id: str, chunks: Sequence[Chunk], tokens: Sequence[Any], gen: str) -> None:
-        rows = [
-            {"chunk_id": chunk.id, "doc_id": doc_id, "gen": gen, "vec": vec}
-            for chunk, mat in zip(chunks, tokens)
-            for vec in np.asarray(mat, dtype=np.float32).tolist()
-        ]
+        per_row = self.tokens_per_row
+        rows = []
+        for chunk, mat in zip(chunks, tokens):
+            mat = np.asarray(mat, dtype=np.float32)
+            for start in range(0, len(mat), per_row):
+                block = mat[start : start + per_row]
+                flat = np.zeros(per_row * mat.shape[1], dtype=np.float32)
+                flat[: block.size] = block.ravel()
+                rows.append({"chunk_id": chunk.id, "doc_id": doc_id, "gen": gen, "n": len(block), "vec": flat.tolist()})
         name = token_collection(self.collection, space)
-        size = 64 + 4 * (self._spaces or {})[space].dim
+        size = 96 + 4 * (self._spaces or {})[space].dim * per_row
         for batch in plan_batches([size] * len(rows), self.batch_bytes, TOKEN_BATCH_ROWS):
             self._retry(lambda b=batch: self.client.insert(name, rows[b.start : b.stop]))
 
@@ -623,12 +638,14 @@ class MilvusStore(VectorStore):
     def _tokens(self, space: str, gens: Mapping[str, str]) -> dict[str, np.ndarray]:
         """The stored token vectors of these chunks (only rows of each chunk's current generation)."""
         name = token_collection(self.collection, space)
-        found: dict[str, list[Any]] = {}
+        dim = (self._spaces or {})[space].dim
+        found: dict[str, list[np.ndarray]] = {}
         for part in batched(list(gens), IDS_PER_EXPR):
-            for row in self._query_all(name, ids_expr("chunk_id", part), ["chunk_id", "gen", "vec"]):
+            for row in self._query_all(name, ids_expr("chunk_id", part), ["chunk_id", "gen", "n", "vec"]):
                 if row["gen"] == gens[row["chunk_id"]]:
-                    found.setdefault(row["chunk_id"], []).append(row["vec"])
-        return {cid: np.asarray(vecs, dtype=np.float32) for cid, vecs in found.items()}
+                    block = np.asarray(row["vec"], dtype=np.float32).reshape(-1, dim)[: row["n"]]
+                    found.setdefault(row["chunk_id"], []).append(block)
+        return {cid: np.concatenate(blocks) for cid, blocks in found.items()}
 
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():

@@ -13,6 +13,7 @@ from mmrag.stores import Range, SearchMode, SearchRequest
 from mmrag.stores.filters import to_milvus_filter
 from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection
 from mmrag.types import Chunk, Modality
+from tests.stores.contract import StoreContract
 
 RNG = np.random.default_rng(3)
 
@@ -199,3 +200,12 @@ def test_injected_filter_key_on_a_real_store_raises_and_matches_nothing(milvus_u
     assert store.search(SearchRequest("alpha", q, mode=SearchMode.LATE, filters={"source": 'd.txt" or "1"=="1'})) == []
     assert len(store.search(SearchRequest("alpha", q, mode=SearchMode.LATE, filters={"source": "d.txt"}))) == 2
     store.close()
+
+
+def test_packed_token_rows_give_the_same_late_ranking(milvus_uri):
+    """tokens_per_row=3 (ragged last rows) must rank exactly like brute-force MaxSim too."""
+    StoreContract().test_late_interaction_matches_brute_force_maxsim(
+        lambda c: MilvusStore(milvus_uri, c, tokens_per_row=3))
+    reopened = MilvusStore(milvus_uri, "late")
+    reopened.spaces()
+    assert reopened.tokens_per_row == 3  # recorded in the collection, not taken from the caller
