@@ -193,7 +193,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/query_latency.json"))
     args = ap.parse_args()
     if args.quick:
-        args.chunks, args.queries, args.late_pages, args.late_tokens, args.late_queries = 1500, 20, 120, 32, 5
+        args.chunks, args.queries, args.late_pages, args.late_tokens, args.late_queries = 600, 12, 60, 16, 3
     rng = np.random.default_rng(0)
     texts, text_source = passages(20000)
     words = " ".join(texts[:2000]).split()

@@ -241,6 +241,7 @@ class StoreContract:
         store = make_store("late")
         store.ensure_collection(spec)
         docs = [l2_normalize(rng.standard_normal((int(rng.integers(3, 12)), dim))) for _ in range(n)]
+        docs = [d.astype(np.float16) if i % 2 else d for i, d in enumerate(docs)]  # both dtypes are accepted
         chunks = [Chunk(f"p{i}", f"src{i % 4}", f"deck{i % 4}.pdf", Modality.TEXT, f"page {i} of deck {i % 4}",
                         page=i // 4 + 1) for i in range(n)]
         for doc in range(4):

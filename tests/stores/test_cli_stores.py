@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from mmrag.cli import app
+pytest.importorskip("pymilvus")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from mmrag.cli import app  # noqa: E402
 
 runner = CliRunner()
 

@@ -4,16 +4,17 @@ one hybrid search, RRF's k, batching, all-or-nothing writes, filter escaping."""
 from __future__ import annotations
 
 import numpy as np
-import pymilvus
 import pytest
 
-from mmrag.embedding.base import EmbedderSpec, l2_normalize
-from mmrag.errors import FilterError, StoreError
-from mmrag.stores import Range, SearchMode, SearchRequest
-from mmrag.stores.filters import to_milvus_filter
-from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection
-from mmrag.types import Chunk, Modality
-from tests.stores.contract import StoreContract
+pymilvus = pytest.importorskip("pymilvus")
+
+from mmrag.embedding.base import EmbedderSpec, l2_normalize  # noqa: E402
+from mmrag.errors import FilterError, StoreError  # noqa: E402
+from mmrag.stores import Range, SearchMode, SearchRequest  # noqa: E402
+from mmrag.stores.filters import to_milvus_filter  # noqa: E402
+from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection  # noqa: E402
+from mmrag.types import Chunk, Modality  # noqa: E402
+from tests.stores.contract import StoreContract  # noqa: E402
 
 RNG = np.random.default_rng(3)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from mmrag.stores.milvus import MilvusStore
-from tests.stores.contract import StoreContract
+pytest.importorskip("pymilvus")
+
+from mmrag.stores.milvus import MilvusStore  # noqa: E402
+from tests.stores.contract import StoreContract  # noqa: E402
 
 
 class TestMilvusLite(StoreContract):
