@@ -80,6 +80,8 @@ def load_text(store: MilvusStore, n: int, per_source: int, texts: list[str], rng
         ]
         vecs = l2_normalize(rng.standard_normal((len(chunks), DIM)))
         store.write_source(doc, chunks, {"text": vecs}, keep={c.id for c in chunks})
+        if (s // per_source) % 20 == 19:  # seal segments as we go, as a long ingest should
+            store.flush()
     store.flush()
     return time.perf_counter() - started
 
@@ -187,6 +189,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="tiny sizes: runs in seconds")
     ap.add_argument("--chunks", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--per-source", type=int, default=500, help="chunks per write_source call (one source)")
     ap.add_argument("--late-pages", type=int, default=500)
     ap.add_argument("--late-queries", type=int, default=10)
     ap.add_argument("--late-tokens", type=int, default=256)
@@ -194,6 +197,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.chunks, args.queries, args.late_pages, args.late_tokens, args.late_queries = 600, 12, 60, 16, 3
+        args.per_source = 100
     rng = np.random.default_rng(0)
     texts, text_source = passages(20000)
     words = " ".join(texts[:2000]).split()
@@ -201,7 +205,7 @@ def main() -> None:
                for i in range(args.queries)]
     with tempfile.TemporaryDirectory() as tmp:
         store = MilvusStore(str(Path(tmp) / "bench.db"), "bench")
-        load_s = load_text(store, args.chunks, 100, texts, rng)
+        load_s = load_text(store, args.chunks, args.per_source, texts, rng)
         hybrid = bench_hybrid(store, queries)
         store.close()
         late = []
@@ -219,6 +223,7 @@ def main() -> None:
         "text": text_source,
         "load_seconds": round(load_s, 1),
         "load_chunks_per_second": round(args.chunks / load_s, 1),
+        "chunks_per_source": args.per_source,
         "hybrid_top10": hybrid,
         "late_interaction_top100_rerank": late,
         "late_note": "tokens_per_row=1 is one row per token vector (the issue's layout, allows ANN over tokens); "
