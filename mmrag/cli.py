@@ -1,4 +1,4 @@
-"""The ``mmrag`` command: ingest, search, info."""
+"""The ``mmrag`` command: ingest, search, info, sources, delete."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multimodal h
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-StoreOpt = Annotated[str, typer.Option("--store", help="*.db (Milvus Lite), milvus://host:19530 or http(s)://host:port", envvar="MMRAG_STORE")]
+StoreOpt = Annotated[str, typer.Option(
+    "--store",
+    help="path.db or milvus:///path.db (Milvus Lite), milvus://host:19530 or http(s)://host:port (Milvus server), "
+    "weaviate://host:8080[?grpc_port=50051] or https://<cluster>.weaviate.cloud (Weaviate; key in WEAVIATE_API_KEY)",
+    envvar="MMRAG_STORE",
+)]
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection name", envvar="MMRAG_COLLECTION")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Text embedding model: Hugging Face id or local path")]
 
@@ -34,8 +39,15 @@ def _index(store: str, collection: str, model: str | None):
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI draws its own progress; keep stdout clean
-    token = os.environ.get("MILVUS_TOKEN")
-    return Index(open_store(store, collection, token=token), embedder=SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL))
+    return Index(open_store(store, collection, token=_token(store)),
+                 embedder=SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL))
+
+
+def _token(store: str) -> str | None:
+    """The credential for ``store`` from the environment: WEAVIATE_API_KEY or MILVUS_TOKEN (user:password)."""
+    from mmrag.stores.uris import is_weaviate_uri
+
+    return os.environ.get("WEAVIATE_API_KEY" if is_weaviate_uri(store) else "MILVUS_TOKEN")
 
 
 @app.command()
@@ -121,7 +133,7 @@ def info(store: StoreOpt = "mmrag.db") -> None:
     from mmrag.stores import open_store
 
     try:
-        st = open_store(store)
+        st = open_store(store, token=_token(store))
         collections = st.info()
         st.close()
     except MmragError as exc:
@@ -133,6 +145,55 @@ def info(store: StoreOpt = "mmrag.db") -> None:
         out.print(f"{c.name}: {c.rows} rows", markup=False)
         for space, spec in c.spaces.items():
             out.print(f"  {space}: {spec.describe()}", markup=False)
+
+
+@app.command()
+def sources(
+    store: StoreOpt = "mmrag.db",
+    collection: CollectionOpt = "mmrag",
+    json_out: Annotated[bool, typer.Option("--json", help="Print sources as a JSON array")] = False,
+) -> None:
+    """List the ingested sources with their chunk counts."""
+    from mmrag.stores import open_store
+
+    try:
+        st = open_store(store, collection, token=_token(store))
+        found = st.sources()
+        st.close()
+    except MmragError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if json_out:
+        print(json.dumps([{"source": s.source, "doc_id": s.doc_id, "chunks": s.chunks} for s in found], indent=2))
+        return
+    if not found:
+        out.print(f"no sources in collection '{collection}' at {store}", markup=False)
+    for s in found:
+        out.print(f"{s.chunks:6d}  {s.source}", markup=False, highlight=False)
+
+
+@app.command()
+def delete(
+    source: Annotated[str, typer.Option("--source", help="A file as ingested (same path, or the path `sources` lists)")],
+    store: StoreOpt = "mmrag.db",
+    collection: CollectionOpt = "mmrag",
+) -> None:
+    """Remove every chunk of one ingested source; exit code 1 if nothing was stored for it."""
+    from mmrag.ingest import doc_id_for
+    from mmrag.stores import open_store
+
+    try:
+        st = open_store(store, collection, token=_token(store))
+        # The identity ingest gave the file (its resolved path), else the source string as stored.
+        removed = st.delete_source(doc_id_for(Path(source))) or st.delete_source_path(source)
+        st.close()
+    except MmragError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if not removed:
+        err.print(f"nothing stored for {source} in collection '{collection}' (see: mmrag sources)", markup=False)
+        raise typer.Exit(1)
+    out.print(f"deleted {removed} chunks of {source}", markup=False, highlight=False)
 
 
 def main() -> None:

@@ -140,6 +140,8 @@ class Ingestor:
             report.files.append(outcome)
             if on_file:
                 on_file(outcome)
+        if report.chunks_written:
+            self.store.flush()
         report.seconds = time.perf_counter() - started
         return report
 

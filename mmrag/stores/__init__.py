@@ -18,7 +18,21 @@ __all__ = [
 
 
 def open_store(uri: str = "mmrag.db", collection: str = "mmrag", *, token: str | None = None) -> VectorStore:
-    """The store behind ``uri``: a ``*.db`` path (Milvus Lite), ``milvus://`` or ``http(s)://`` (Milvus server)."""
+    """The store behind ``uri``.
+
+    - ``path.db`` or ``milvus:///path.db``: a Milvus Lite file;
+    - ``milvus://host:19530``, ``http(s)://host:port``: a Milvus server or cluster (``token``: ``user:password``);
+    - ``weaviate://host:8080[?grpc_port=50051&secure=true]``: a Weaviate server;
+    - ``https://<cluster>.weaviate.cloud``: Weaviate Cloud.
+
+    For Weaviate ``token`` is the API key; it defaults to the ``WEAVIATE_API_KEY`` variable.
+    """
+    from mmrag.stores.uris import is_weaviate_uri
+
+    if is_weaviate_uri(uri):
+        from mmrag.stores.weaviate import WeaviateStore
+
+        return WeaviateStore.from_uri(uri, collection, api_key=token)
     from mmrag.stores.milvus import MilvusStore
 
     return MilvusStore(uri, collection, token=token)

@@ -17,9 +17,14 @@ from mmrag.types import Chunk, Hit
 
 
 class SearchMode(str, Enum):
+    """How to rank. ``late``: a first stage (pooled dense + BM25, fused by RRF)
+    finds ``depth`` candidates, then exact MaxSim over their stored token/patch
+    vectors orders them; it needs a query in a multi-vector space."""
+
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"
+    LATE = "late"
 
     @classmethod
     def parse(cls, value: str | SearchMode) -> SearchMode:
@@ -43,7 +48,15 @@ class Fusion(str, Enum):
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """One query. ``vectors`` maps an embedding space to the query vector in it."""
+    """One query. ``vectors`` maps an embedding space to the query vector in it:
+    ``(dim,)`` for a pooled space, ``(n_q, dim)`` token vectors for a multi-vector one.
+
+    ``weights`` are (dense, bm25) for weighted fusion; ``alpha`` (0..1), when
+    given, is the dense side's share and wins over ``weights``: 0 is pure BM25,
+    1 pure vector, in either fusion, exactly (no store moves it). ``rrf_k`` is RRF's k;
+    ``candidates`` is how deep each retriever (or the late-interaction first
+    stage) looks before fusion or rerank.
+    """
 
     text: str
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
@@ -54,6 +67,7 @@ class SearchRequest:
     rrf_k: int = 60
     weights: tuple[float, float] = (0.7, 0.3)  # dense, bm25
     candidates: int | None = None  # per-retriever depth before fusion; default max(k, 50)
+    alpha: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", SearchMode.parse(self.mode))
@@ -62,10 +76,21 @@ class SearchRequest:
             raise ValueError(f"k must be >= 1, got {self.k}")
         if self.mode is not SearchMode.BM25 and not self.vectors:
             raise ValueError(f"{self.mode.value} search needs a query vector")
+        if self.mode is SearchMode.LATE and not any(np.ndim(v) == 2 for v in self.vectors.values()):
+            raise ValueError("late search needs a multi-vector query: an (n_tokens, dim) array in a multi-vector space")
+        if self.rrf_k < 1:
+            raise ValueError(f"rrf_k must be >= 1, got {self.rrf_k}")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha is the dense share in [0, 1], got {self.alpha}")
+        if self.alpha is not None:
+            object.__setattr__(self, "weights", (float(self.alpha), 1.0 - float(self.alpha)))
+        if len(self.weights) != 2 or min(self.weights) < 0 or sum(self.weights) <= 0:
+            raise ValueError(f"weights are (dense, bm25), both >= 0 with a positive sum; got {self.weights}")
 
     @property
     def depth(self) -> int:
-        return max(self.candidates or 0, self.k, 50 if self.mode is SearchMode.HYBRID else self.k)
+        deep = self.mode in (SearchMode.HYBRID, SearchMode.LATE)
+        return max(self.candidates or 0, self.k, 50 if deep else self.k)
 
 
 @dataclass(frozen=True)
@@ -128,6 +153,10 @@ class VectorStore(ABC):
         source's other chunks whose ids are not in ``keep``. On failure nothing new stays."""
 
     @abstractmethod
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove chunks by id; returns how many existed and were removed."""
+
+    @abstractmethod
     def delete_source(self, doc_id: str) -> int:
         """Remove every chunk of a source; returns how many were removed."""
 
@@ -146,6 +175,14 @@ class VectorStore(ABC):
     @abstractmethod
     def info(self) -> list[CollectionInfo]:
         """Every mmrag collection at this store's location."""
+
+    def delete_source_path(self, source: str) -> int:
+        """Remove every chunk whose ``source`` is exactly ``source`` (as ingested); returns how many."""
+        return sum(self.delete_source(s.doc_id) for s in self.sources() if s.source == source)
+
+    def flush(self) -> None:
+        """Make what was written cheap to search (seal and merge segments); call after a bulk write.
+        Searches see written data without it; this is about speed, not visibility."""
 
     def close(self) -> None:
         """Release connections (no-op where there are none)."""

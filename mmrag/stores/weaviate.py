@@ -1,0 +1,638 @@
+"""Weaviate store (weaviate-client v4): the same contract as the Milvus store.
+
+Schema: one object per chunk, uuid5 of the chunk id (so a re-write replaces it),
+``content`` (context header + text) as the one BM25-searchable property, the
+location fields as filterable properties, the full metadata as JSON plus each
+scalar metadata key as a filterable ``meta_<key>`` property, and one
+self-provided named vector per embedding space. A multi-vector space gets a
+self-provided multi-vector named after the space (MaxSim, optionally MUVERA on
+servers >= 1.31) and its pooled vector as ``<space>__pooled`` for dense/hybrid.
+
+The schema, filter translation, object building and query arguments are pure
+functions (unit-tested without a server); ``WeaviateStore`` only calls the
+client with them. The embedding specs are recorded in the collection's
+description (``mmrag:`` + JSON), the one free-form field Weaviate keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mmrag.embedding.base import EmbedderSpec, batched
+from mmrag.errors import FilterError, MissingDependencyError, StoreError
+from mmrag.stores.base import (
+    CollectionInfo,
+    Fusion,
+    SearchMode,
+    SearchRequest,
+    SourceInfo,
+    VectorStore,
+    check_specs,
+)
+from mmrag.stores.filters import Filters, Range
+from mmrag.stores.late import check_space_vectors, dense_query, pool_tokens
+from mmrag.stores.uris import parse_weaviate_uri
+from mmrag.types import Chunk, Hit, ImageRef, Modality
+
+try:
+    import weaviate
+    from weaviate.classes.config import (
+        Configure,
+        DataType,
+        MultiVectorAggregation,
+        Property,
+        Tokenization,
+        VectorDistances,
+    )
+    from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
+except ImportError:  # pragma: no cover - exercised by the no-extras test run
+    weaviate = None
+
+NAMESPACE = uuid.UUID("6b0f7d52-3f0e-5d6b-9a57-6d6d72616701")  # fixed: the same chunk id gives the same uuid forever
+DESCRIPTION_PREFIX = "mmrag:"
+FIELD_PROPS = {
+    "id": "chunk_id",
+    "chunk_id": "chunk_id",
+    "doc_id": "doc_id",
+    "source": "source",
+    "modality": "modality",
+    "page": "page",
+    "slide": "slide",
+    "start": "t_start",
+    "end": "t_end",
+}
+RETURN_PROPS = ["chunk_id", "doc_id", "source", "modality", "page", "slide", "t_start", "t_end", "text", "context",
+                "image", "metadata"]
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+BATCH_OBJECTS = 200
+PAGE = 1000
+MUVERA_MIN_VERSION = (1, 31, 0)
+
+
+def _require() -> None:
+    if weaviate is None:
+        raise MissingDependencyError("weaviate-client", "weaviate", "The Weaviate store")
+
+
+# -- schema -----------------------------------------------------------------
+def class_name(collection: str) -> str:
+    """Weaviate collection names start with a capital letter."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,200}", collection):
+        raise StoreError(f"invalid collection name {collection!r}: use letters, digits and _ (start with a letter)")
+    return collection[0].upper() + collection[1:]
+
+
+def pooled_name(space: str) -> str:
+    return f"{space}__pooled"
+
+
+def base_properties() -> list[Any]:
+    """Chunk fields: exact-match (``FIELD``) strings for filters, ``content`` the only BM25 property."""
+
+    def exact(name: str) -> Any:
+        return Property(name=name, data_type=DataType.TEXT, tokenization=Tokenization.FIELD,
+                        index_searchable=False, index_filterable=True)
+
+    def stored(name: str) -> Any:
+        return Property(name=name, data_type=DataType.TEXT, index_searchable=False, index_filterable=False)
+
+    return [
+        exact("chunk_id"), exact("doc_id"), exact("source"), exact("modality"),
+        Property(name="page", data_type=DataType.INT),
+        Property(name="slide", data_type=DataType.INT),
+        Property(name="t_start", data_type=DataType.NUMBER),
+        Property(name="t_end", data_type=DataType.NUMBER),
+        stored("text"), stored("context"), stored("image"), stored("metadata"),
+        Property(name="content", data_type=DataType.TEXT, tokenization=Tokenization.WORD,
+                 index_searchable=True, index_filterable=False),
+    ]
+
+
+def vector_config(spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -> list[Any]:
+    """One self-provided named vector per pooled space (cosine HNSW); a multi-vector
+    space gets a MaxSim multi-vector (dot product: MaxSim sums best inner products)
+    plus its pooled vector."""
+    out = []
+    for space, spec in spaces.items():
+        if spec.multivector:
+            out.append(Configure.MultiVectors.self_provided(
+                name=space,
+                encoding=Configure.VectorIndex.MultiVector.Encoding.muvera() if muvera else None,
+                multi_vector_config=Configure.VectorIndex.MultiVector.multi_vector(
+                    aggregation=MultiVectorAggregation.MAX_SIM),
+                vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.DOT),
+            ))
+            out.append(Configure.Vectors.self_provided(
+                name=pooled_name(space),
+                vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE),
+            ))
+        else:
+            out.append(Configure.Vectors.self_provided(
+                name=space, vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.COSINE)))
+    return out
+
+
+def collection_config(collection: str, spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -> dict[str, Any]:
+    """Keyword arguments for ``client.collections.create``."""
+    for space in spaces:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", space) or "__" in space:
+            raise StoreError(f"invalid space name {space!r}: use letters, digits and single _")
+    return {
+        "name": class_name(collection),
+        "description": DESCRIPTION_PREFIX + json.dumps({s: spec.to_json() for s, spec in spaces.items()}),
+        "properties": base_properties(),
+        "vector_config": vector_config(spaces, muvera=muvera),
+        "inverted_index_config": Configure.inverted_index(index_null_state=True),
+    }
+
+
+def specs_from_description(name: str, description: str | None) -> dict[str, EmbedderSpec]:
+    if not description or not description.startswith(DESCRIPTION_PREFIX):
+        raise StoreError(f"collection '{name}' was not made by mmrag (its description holds no specs)")
+    raw = json.loads(description[len(DESCRIPTION_PREFIX):])
+    return {space: EmbedderSpec.from_json(spec) for space, spec in raw.items()}
+
+
+def meta_property(key: str) -> str:
+    return f"meta_{key}"
+
+
+def meta_types(chunks: Sequence[Chunk]) -> dict[str, Any]:
+    """The filterable property type of each scalar metadata key in ``chunks``
+    (nested values stay only in the ``metadata`` JSON); mixed types are refused."""
+    types: dict[str, Any] = {}
+    for chunk in chunks:
+        for key, value in chunk.metadata.items():
+            kind = _meta_type(value)
+            if kind is None or not _KEY.match(key):
+                continue
+            have = types.setdefault(key, kind)
+            if have != kind:
+                if {have, kind} == {DataType.INT, DataType.NUMBER}:
+                    types[key] = DataType.NUMBER
+                else:
+                    raise StoreError(f"metadata '{key}' mixes {have.value} and {kind.value} values in {chunk.source}")
+    return types
+
+
+def _meta_type(value: Any) -> Any:
+    if isinstance(value, bool):
+        return DataType.BOOL
+    if isinstance(value, int):
+        return DataType.INT
+    if isinstance(value, float):
+        return DataType.NUMBER
+    if isinstance(value, str):
+        return DataType.TEXT
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return DataType.TEXT_ARRAY
+    return None
+
+
+def meta_property_def(key: str, kind: Any) -> Any:
+    tokenization = Tokenization.FIELD if kind in (DataType.TEXT, DataType.TEXT_ARRAY) else None
+    return Property(name=meta_property(key), data_type=kind, tokenization=tokenization, index_searchable=False)
+
+
+# -- objects ----------------------------------------------------------------
+def object_uuid(chunk_id: str) -> uuid.UUID:
+    """Deterministic: the same chunk id is the same object, so a re-write replaces it."""
+    return uuid.uuid5(NAMESPACE, chunk_id)
+
+
+def chunk_properties(chunk: Chunk) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "chunk_id": chunk.id,
+        "doc_id": chunk.doc_id,
+        "source": chunk.source,
+        "modality": chunk.modality.value,
+        "page": chunk.page,
+        "slide": chunk.slide,
+        "t_start": chunk.start,
+        "t_end": chunk.end,
+        "text": chunk.text,
+        "context": chunk.context,
+        "content": chunk.embed_text,
+        "image": json.dumps(chunk.image.to_dict()) if chunk.image else None,
+        "metadata": json.dumps(dict(chunk.metadata), sort_keys=True),
+    }
+    for key, value in chunk.metadata.items():
+        if _meta_type(value) is not None and _KEY.match(key):
+            props[meta_property(key)] = list(value) if isinstance(value, tuple) else value
+    return {k: v for k, v in props.items() if v is not None}
+
+
+def properties_to_chunk(props: Mapping[str, Any]) -> Chunk:
+    return Chunk(
+        id=props["chunk_id"],
+        doc_id=props["doc_id"],
+        source=props["source"],
+        modality=Modality(props["modality"]),
+        text=props.get("text") or "",
+        context=props.get("context") or "",
+        image=ImageRef.from_dict(json.loads(props["image"])) if props.get("image") else None,
+        page=None if props.get("page") is None else int(props["page"]),
+        slide=None if props.get("slide") is None else int(props["slide"]),
+        start=props.get("t_start"),
+        end=props.get("t_end"),
+        metadata=json.loads(props["metadata"]) if props.get("metadata") else {},
+    )
+
+
+def object_vectors(spaces: Mapping[str, EmbedderSpec], vectors: Mapping[str, Any], i: int) -> dict[str, Any]:
+    """The named vectors of chunk ``i``: pooled spaces as lists, multi-vector spaces as a
+    list of token vectors plus their pooled vector."""
+    out: dict[str, Any] = {}
+    for space, spec in spaces.items():
+        value = vectors[space][i]
+        if spec.multivector:
+            tokens = np.asarray(value, dtype=np.float32)
+            out[space] = tokens.tolist()
+            out[pooled_name(space)] = pool_tokens(tokens).tolist()
+        else:
+            out[space] = np.asarray(value, dtype=np.float32).tolist()
+    return out
+
+
+# -- filters and queries ----------------------------------------------------
+FIELD_TYPES = {"page": "int", "slide": "int", "t_start": "number", "t_end": "number"}
+
+
+def _typed(value: Any, kind: str | None, key: str) -> Any:
+    """A filter value in its property's type: Weaviate will not compare an int value with a number property."""
+    if isinstance(value, bool) or kind not in ("int", "number") or not isinstance(value, (int, float)):
+        return value
+    if kind == "number":
+        return float(value)
+    if float(value) != int(value):
+        raise FilterError(f"filter '{key}': {value} is not a whole number")
+    return int(value)
+
+
+def to_weaviate_filter(filters: Filters | None, meta_kinds: Mapping[str, str] | None = None) -> Any:
+    """Our filter dict as a Weaviate ``Filter`` (``None`` for no filter). Values go
+    into typed filter objects, never into a query string, so they cannot inject.
+    ``meta_kinds`` maps ``meta_<key>`` properties to their Weaviate data type name."""
+    if not filters:
+        return None
+    kinds = {**FIELD_TYPES, **(meta_kinds or {})}
+    parts = []
+    for key, value in filters.items():
+        if not _KEY.match(key):
+            raise FilterError(f"invalid filter key {key!r}: use letters, digits and _")
+        name = FIELD_PROPS.get(key, meta_property(key))
+        prop = Filter.by_property(name)
+        if isinstance(value, Range):
+            if value.gte is not None:
+                parts.append(prop.greater_or_equal(_typed(value.gte, kinds.get(name), key)))
+            if value.lte is not None:
+                parts.append(prop.less_or_equal(_typed(value.lte, kinds.get(name), key)))
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            if not value:
+                raise FilterError(f"filter '{key}': an empty list matches nothing")
+            parts.append(prop.contains_any([_typed(v, kinds.get(name), key) for v in sorted(value, key=repr)]))
+        elif value is None:
+            parts.append(prop.is_none(True))
+        elif isinstance(value, (bool, int, float, str)):
+            if isinstance(value, float) and not np.isfinite(value):
+                raise FilterError(f"filter '{key}': {value} is not a finite number")
+            parts.append(prop.equal(_typed(value, kinds.get(name), key)))
+        else:
+            raise FilterError(f"filter '{key}': unsupported value type {type(value).__name__}")
+    return parts[0] if len(parts) == 1 else Filter.all_of(parts)
+
+
+def alpha_for(request: SearchRequest) -> float:
+    """Weaviate's hybrid ``alpha`` (the vector side's share), passed through exactly:
+    0 is pure BM25 and 1 pure vector. An explicit ``request.alpha`` wins; otherwise
+    weighted fusion uses the (dense, bm25) weights and RRF weighs both sides equally,
+    as Milvus' RRF does."""
+    if request.alpha is not None:
+        return request.alpha
+    if request.fusion is Fusion.WEIGHTED:
+        dense, bm25 = request.weights
+        return dense / (dense + bm25)
+    return 0.5
+
+
+def query_vectors(request: SearchRequest, spaces: Mapping[str, EmbedderSpec]) -> dict[str, list[float]]:
+    """The named vectors a dense/hybrid query targets: the spaces the query has a
+    vector in (a text query brings every space, an image query only image spaces),
+    multi-vector queries pooled onto ``<space>__pooled``."""
+    out = {}
+    for space, vec in request.vectors.items():
+        if space not in spaces:
+            raise StoreError(f"the collection has no '{space}' space (it has: {', '.join(spaces)})")
+        name = pooled_name(space) if spaces[space].multivector else space
+        out[name] = dense_query(space, spaces[space], vec).tolist()
+    return out
+
+
+def hybrid_args(
+    request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``collection.query.hybrid``."""
+    vectors = query_vectors(request, spaces)
+    single = len(vectors) == 1
+    return {
+        "query": request.text,
+        "alpha": alpha_for(request),
+        "vector": next(iter(vectors.values())) if single else vectors,
+        "target_vector": next(iter(vectors)) if single else sorted(vectors),
+        "fusion_type": HybridFusion.RELATIVE_SCORE if request.fusion is Fusion.WEIGHTED else HybridFusion.RANKED,
+        "query_properties": ["content"],
+        "limit": request.k,
+        "filters": to_weaviate_filter(request.filters, meta_kinds),
+        "return_metadata": MetadataQuery(score=True),
+        "return_properties": RETURN_PROPS,
+    }
+
+
+def near_vector_args(
+    request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    vectors = query_vectors(request, spaces)
+    single = len(vectors) == 1
+    return {
+        "near_vector": next(iter(vectors.values())) if single else vectors,
+        "target_vector": next(iter(vectors)) if single else sorted(vectors),
+        "limit": request.k,
+        "filters": to_weaviate_filter(request.filters, meta_kinds),
+        "return_metadata": MetadataQuery(distance=True),
+        "return_properties": RETURN_PROPS,
+    }
+
+
+def late_args(
+    request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A MaxSim ``near_vector`` on the multi-vector space(s) of the query."""
+    multi = {s: v for s, v in request.vectors.items() if spaces.get(s) and spaces[s].multivector}
+    if len(multi) != 1:
+        raise StoreError(f"late search on Weaviate needs a query in exactly one multi-vector space, got {sorted(multi)}")
+    (space, tokens), = multi.items()
+    tokens = np.asarray(tokens, dtype=np.float32)
+    if tokens.ndim != 2 or tokens.shape[1] != spaces[space].dim:
+        raise StoreError(f"late query for '{space}' must be (n_tokens, {spaces[space].dim}), got {tokens.shape}")
+    return {
+        "near_vector": tokens.tolist(),
+        "target_vector": space,
+        "limit": request.k,
+        "filters": to_weaviate_filter(request.filters, meta_kinds),
+        "return_metadata": MetadataQuery(distance=True),
+        "return_properties": RETURN_PROPS,
+    }
+
+
+def batch_errors(errors: Mapping[int, Any], ids: Sequence[str]) -> list[str]:
+    """``"chunk <id>: <reason>"`` for each failed object of one ``insert_many``."""
+    return [f"chunk {ids[i]}: {err.message}" for i, err in sorted(errors.items())]
+
+
+def server_version(meta: Mapping[str, Any]) -> tuple[int, int, int]:
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", str(meta.get("version", "")))
+    if not m:
+        raise StoreError(f"cannot read the Weaviate server version from {meta.get('version')!r}")
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+# -- the store --------------------------------------------------------------
+class WeaviateStore(VectorStore):
+    """Chunks in a Weaviate collection, searched by dense, BM25, hybrid or late interaction.
+
+    Example::
+
+        store = WeaviateStore.from_uri("weaviate://localhost:8080", "docs")   # gRPC on 50051
+        store = WeaviateStore.from_uri("https://abc.weaviate.cloud", "docs", api_key="...")
+        store = WeaviateStore.embedded("docs", binary_path="/opt/weaviate")   # no download
+        store.ensure_collection({"text": embedder.spec()})
+        hits = store.search(SearchRequest("query", {"text": qvec}, k=5, alpha=0.0))  # pure BM25
+
+    ``muvera=True`` encodes multi-vectors with MUVERA (servers >= 1.31): a faster,
+    approximate first stage, rescored by exact MaxSim on the server.
+    """
+
+    def __init__(self, client: Any, collection: str = "mmrag", *, muvera: bool = False) -> None:
+        _require()
+        self.client = client
+        self.collection = collection
+        self.name = class_name(collection)
+        self.muvera = muvera
+        self._spaces: dict[str, EmbedderSpec] | None = None
+        self._meta: dict[str, str] | None = None  # meta_<key> property -> Weaviate data type
+
+    @classmethod
+    def from_uri(cls, uri: str, collection: str = "mmrag", *, api_key: str | None = None, **kw: Any) -> WeaviateStore:
+        """Connect by URI; ``api_key`` defaults to the ``WEAVIATE_API_KEY`` environment variable."""
+        _require()
+        name, kwargs = parse_weaviate_uri(uri).connect_kwargs(api_key or os.environ.get("WEAVIATE_API_KEY"))
+        try:
+            client = getattr(weaviate, name)(**kwargs)
+        except Exception as exc:
+            raise StoreError(f"cannot connect to Weaviate at {uri}: {exc}") from exc
+        return cls(client, collection, **kw)
+
+    @classmethod
+    def embedded(
+        cls, collection: str = "mmrag", *, binary_path: str, persistence_path: str | None = None, **kw: Any
+    ) -> WeaviateStore:
+        """Embedded Weaviate run from the server binary in ``binary_path``. Without a binary
+        there the client downloads one from GitHub; we require the path so that never happens silently."""
+        _require()
+        kwargs: dict[str, Any] = {"binary_path": binary_path}
+        if persistence_path:
+            kwargs["persistence_data_path"] = persistence_path
+        return cls(weaviate.connect_to_embedded(**kwargs), collection, **kw)
+
+    # -- collection ---------------------------------------------------------
+    def _handle(self) -> Any:
+        return self.client.collections.get(self.name)
+
+    def spaces(self) -> dict[str, EmbedderSpec]:
+        if self._spaces is None:
+            if not self.client.collections.exists(self.name):
+                return {}
+            config = self._handle().config.get()
+            self._spaces = specs_from_description(self.name, config.description)
+            self._meta = {p.name: p.data_type.value for p in config.properties if p.name.startswith("meta_")}
+        return dict(self._spaces)
+
+    def ensure_collection(self, spaces: Mapping[str, EmbedderSpec]) -> None:
+        stored = self.spaces()
+        if stored:
+            check_specs(self.collection, stored, spaces)
+            return
+        multi = any(s.multivector for s in spaces.values())
+        version = server_version(self.client.get_meta())
+        if multi and version < (1, 29, 0):
+            raise StoreError(f"multi-vector spaces need Weaviate >= 1.29; this server is {'.'.join(map(str, version))}")
+        if self.muvera and version < MUVERA_MIN_VERSION:
+            raise StoreError(f"MUVERA needs Weaviate >= 1.31; this server is {'.'.join(map(str, version))}")
+        self.client.collections.create(**collection_config(self.collection, spaces, muvera=self.muvera and multi))
+        self._spaces = dict(spaces)
+        self._meta = {}
+
+    def _ensure_meta(self, chunks: Sequence[Chunk]) -> None:
+        for key, kind in meta_types(chunks).items():
+            if self._meta is not None and meta_property(key) not in self._meta:
+                self._handle().config.add_property(meta_property_def(key, kind))
+                self._meta[meta_property(key)] = kind.value
+
+    # -- writes -------------------------------------------------------------
+    def _fetch(self, filters: Any, props: list[str]) -> list[Any]:
+        """Every object matching ``filters`` (paged; the server caps offset + limit at
+        QUERY_MAXIMUM_RESULTS, 10,000 by default: far above one source's chunks)."""
+        out, offset = [], 0
+        while True:
+            res = self._handle().query.fetch_objects(filters=filters, limit=PAGE, offset=offset, return_properties=props)
+            out.extend(res.objects)
+            if len(res.objects) < PAGE:
+                return out
+            offset += PAGE
+
+    def chunk_ids(self, doc_id: str) -> set[str]:
+        if not self.spaces():
+            return set()
+        objs = self._fetch(Filter.by_property("doc_id").equal(doc_id), ["chunk_id"])
+        return {o.properties["chunk_id"] for o in objs}
+
+    def write_source(
+        self, doc_id: str, chunks: Sequence[Chunk], vectors: Mapping[str, Any], keep: set[str]
+    ) -> None:
+        from weaviate.classes.data import DataObject
+
+        stored = self.spaces()
+        if not stored:
+            raise StoreError(f"collection '{self.collection}' does not exist; call ensure_collection first")
+        if set(vectors) != set(stored):
+            raise StoreError(f"vectors are for spaces {sorted(vectors)}, the collection has {sorted(stored)}")
+        for space, vecs in vectors.items():
+            check_space_vectors(space, stored[space], vecs, len(chunks))
+        if any(c.doc_id != doc_id for c in chunks):
+            raise StoreError(f"write_source({doc_id!r}) got chunks of another source")
+        self._ensure_meta(chunks)
+        before = self.chunk_ids(doc_id)
+        snapshot = self._snapshot([c.id for c in chunks if c.id in before])
+        written: list[str] = []
+        try:
+            for part in batched(range(len(chunks)), BATCH_OBJECTS):
+                objs = [DataObject(properties=chunk_properties(chunks[i]), uuid=object_uuid(chunks[i].id),
+                                   vector=object_vectors(stored, vectors, i)) for i in part]
+                result = self._handle().data.insert_many(objs)
+                ok = [chunks[i].id for n, i in enumerate(part) if n not in result.errors]
+                written.extend(ok)
+                if result.errors:
+                    reasons = batch_errors(result.errors, [chunks[i].id for i in part])
+                    raise StoreError(f"{len(reasons)} object(s) failed: " + "; ".join(reasons[:5]))
+        except Exception as exc:
+            self._rollback(before, written, snapshot)
+            where = chunks[0].source if chunks else doc_id
+            raise StoreError(f"writing {len(chunks)} chunks of {where} failed, nothing changed: {exc}") from exc
+        self.delete(sorted(before - keep - set(written)))
+
+    def _snapshot(self, ids: Sequence[str]) -> list[Any]:
+        out = []
+        for part in batched(list(ids), PAGE):
+            res = self._handle().query.fetch_objects_by_ids(
+                [object_uuid(i) for i in part], limit=len(part), include_vector=True)
+            out.extend(res.objects)
+        return out
+
+    def _rollback(self, before: set[str], written: list[str], snapshot: list[Any]) -> None:
+        from weaviate.classes.data import DataObject
+
+        self.delete([i for i in written if i not in before])
+        for part in batched(snapshot, BATCH_OBJECTS):
+            self._handle().data.insert_many(
+                [DataObject(properties=o.properties, uuid=o.uuid, vector=o.vector) for o in part])
+
+    def delete(self, ids: Sequence[str]) -> int:
+        if not ids or not self.spaces():
+            return 0
+        removed = 0
+        for part in batched(list(dict.fromkeys(ids)), PAGE):
+            res = self._handle().data.delete_many(where=Filter.by_id().contains_any([object_uuid(i) for i in part]))
+            removed += res.successful
+        return removed
+
+    def delete_source(self, doc_id: str) -> int:
+        if not self.spaces():
+            return 0
+        removed = 0
+        while True:  # one delete_many removes at most the server's QUERY_MAXIMUM_RESULTS objects
+            done = self._handle().data.delete_many(where=Filter.by_property("doc_id").equal(doc_id)).successful
+            removed += done
+            if not done:
+                return removed
+
+    def get(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids or not self.spaces():
+            return []
+        found: dict[str, Chunk] = {}
+        for part in batched(list(dict.fromkeys(ids)), PAGE):
+            res = self._handle().query.fetch_objects_by_ids(
+                [object_uuid(i) for i in part], limit=len(part), return_properties=RETURN_PROPS)
+            found.update({o.properties["chunk_id"]: properties_to_chunk(o.properties) for o in res.objects})
+        return [found[i] for i in ids if i in found]
+
+    # -- reads --------------------------------------------------------------
+    def search(self, request: SearchRequest) -> list[Hit]:
+        stored = self.spaces()
+        if not stored:
+            raise StoreError(f"collection '{self.collection}' does not exist; ingest something first")
+        query = self._handle().query
+        if request.mode is SearchMode.BM25:
+            if not request.text.strip():
+                return []
+            res = query.bm25(request.text, query_properties=["content"], limit=request.k,
+                             filters=to_weaviate_filter(request.filters, self._meta), return_metadata=MetadataQuery(score=True),
+                             return_properties=RETURN_PROPS)
+            return [_hit(o, "bm25", o.metadata.score) for o in res.objects]
+        if request.mode is SearchMode.DENSE:
+            res = query.near_vector(**near_vector_args(request, stored, self._meta))
+            return [_hit(o, "dense", 1.0 - o.metadata.distance) for o in res.objects]
+        if request.mode is SearchMode.LATE:
+            res = query.near_vector(**late_args(request, stored, self._meta))
+            return [_hit(o, "maxsim", -o.metadata.distance) for o in res.objects]
+        if not request.text.strip():
+            res = query.near_vector(**near_vector_args(request, stored, self._meta))
+            return [_hit(o, "dense", 1.0 - o.metadata.distance) for o in res.objects]
+        res = query.hybrid(**hybrid_args(request, stored, self._meta))
+        key = "relative_score" if request.fusion is Fusion.WEIGHTED else "ranked"
+        return [_hit(o, key, o.metadata.score) for o in res.objects]
+
+    def sources(self) -> list[SourceInfo]:
+        if not self.spaces():
+            return []
+        counts: dict[str, list[Any]] = {}
+        for obj in self._handle().iterator(return_properties=["doc_id", "source"]):  # a cursor: no result cap
+            entry = counts.setdefault(obj.properties["doc_id"], [obj.properties["source"], 0])
+            entry[1] += 1
+        return sorted((SourceInfo(src, doc, n) for doc, (src, n) in counts.items()), key=lambda s: s.source)
+
+    def info(self) -> list[CollectionInfo]:
+        out = []
+        for name, config in sorted(self.client.collections.list_all(simple=True).items()):
+            try:
+                spaces = specs_from_description(name, config.description)
+            except StoreError:
+                continue
+            total = self.client.collections.get(name).aggregate.over_all(total_count=True).total_count
+            out.append(CollectionInfo(name, int(total or 0), spaces))
+        return out
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _hit(obj: Any, key: str, score: float | None) -> Hit:
+    value = float(score or 0.0)
+    return Hit(properties_to_chunk(obj.properties), value, {key: value})
