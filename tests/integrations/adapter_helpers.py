@@ -77,13 +77,13 @@ class EmbeddingReranker:
     def rerank(self, query: str, hits: Sequence[Hit], k: int) -> list[Hit]:
         self.calls.append((query, len(hits), k))
         q = self.embedder.embed_queries([query])[0]
-        scores = []
-        for hit in hits:
-            c = hit.chunk
-            if c.image is not None and Modality.IMAGE in self.embedder.modalities:
-                vec = self.embedder.embed_images([c.image])[0]
-            else:
-                vec = self.embedder.embed_documents([c.embed_text])[0]
-            scores.append(float(vec @ q))
+        visual = [i for i, h in enumerate(hits) if h.chunk.image is not None and Modality.IMAGE in self.embedder.modalities]
+        textual = [i for i in range(len(hits)) if i not in visual]
+        vectors = np.zeros((len(hits), self.embedder.dim), dtype=np.float32)
+        if textual:
+            vectors[textual] = self.embedder.embed_documents([hits[i].chunk.embed_text for i in textual])
+        if visual:
+            vectors[visual] = self.embedder.embed_images([hits[i].chunk.image for i in visual])
+        scores = [float(s) for s in vectors @ q]
         order = np.argsort(-np.asarray(scores), kind="stable")[:k]
         return [Hit(hits[i].chunk, scores[i], {**hits[i].scores, "rerank": scores[i]}) for i in order]

@@ -74,10 +74,10 @@ def image_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return out
 
 
-@pytest.fixture
-def ingested(milvus_uri: str, text_embedder: Any) -> mmrag.Index:
-    """The example folder ingested by mmrag itself (not through an adapter)."""
-    index = mmrag.Index(milvus_uri, collection="docs", embedder=text_embedder)
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory, text_embedder: Any) -> mmrag.Index:
+    """The example folder ingested by mmrag itself (not through an adapter); tests only read it."""
+    index = mmrag.Index(str(tmp_path_factory.mktemp("ingested") / "store.db"), collection="docs", embedder=text_embedder)
     report = index.ingest([EXAMPLE_DATA])
     assert report.ok and report.chunks_written > 0
     yield index

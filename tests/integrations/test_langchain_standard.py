@@ -17,15 +17,6 @@ from langchain_tests.unit_tests import EmbeddingsUnitTests, ToolsUnitTests
 import mmrag
 from langchain_mmrag import MmragEmbeddings, MmragRetriever, MmragSearchTool, MmragVectorStore
 
-from tests.integrations.adapter_helpers import EXAMPLE_DATA
-
-
-@pytest.fixture(scope="module")
-def example_index(tmp_path_factory: pytest.TempPathFactory, text_embedder: Any) -> mmrag.Index:
-    index = mmrag.Index(str(tmp_path_factory.mktemp("lc") / "store.db"), collection="docs", embedder=text_embedder)
-    assert index.ingest([EXAMPLE_DATA]).ok
-    yield index
-    index.close()
 
 
 class _SharedEmbedder:
@@ -72,8 +63,8 @@ class TestRetriever(RetrieversIntegrationTests):
     index: mmrag.Index | None = None
 
     @pytest.fixture(autouse=True)
-    def _index(self, example_index: mmrag.Index) -> None:
-        type(self).index = example_index
+    def _index(self, ingested: mmrag.Index) -> None:
+        type(self).index = ingested
 
     @property
     def retriever_constructor(self) -> type[MmragRetriever]:
@@ -92,8 +83,8 @@ class _ToolParams:
     index: mmrag.Index | None = None
 
     @pytest.fixture(autouse=True)
-    def _index(self, example_index: mmrag.Index) -> None:
-        type(self).index = example_index
+    def _index(self, ingested: mmrag.Index) -> None:
+        type(self).index = ingested
 
     @property
     def tool_constructor(self) -> type[MmragSearchTool]:
