@@ -73,6 +73,12 @@ def test_vector_store_round_trip_filters_and_delete(tmp_path: Path, text_embedde
     assert [d.id for d in store.similarity_search("bees", k=3, filter={"page": 2})] == ["d"]
     assert [d.id for d in store.similarity_search("bees", k=3, filter={"topic": "brew"})] == ["e"]
     assert {d.id for d in store.similarity_search("bees", k=3, filters={"source": ["bees.md"]}, mode="dense")} == {"q", "d"}
+    by_vector = store.similarity_search_by_vector(MmragEmbeddings(text_embedder).embed_query("espresso"), k=1)
+    assert [d.id for d in by_vector] == ["e"]
+    (doc, relevance), = store.similarity_search_with_relevance_scores("espresso", k=1)
+    assert doc.id == "e" and 0.5 < relevance <= 1.0
+    with pytest.raises(ValueError, match="mode='dense'"):
+        store.similarity_search_with_relevance_scores("espresso", k=1, mode="hybrid")
     store.delete(["q"])
     assert [d.id for d in store.get_by_ids(["q", "d", "e"])] == ["d", "e"]
     # Deleting one chunk of a source keeps its siblings; the source is one doc in the core store.

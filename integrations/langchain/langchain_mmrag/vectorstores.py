@@ -13,6 +13,7 @@ from langchain_core.vectorstores import VectorStore
 
 from mmrag.embedding.base import Embedder
 from mmrag.index import Index
+from mmrag.stores import SearchMode, SearchRequest
 from mmrag.stores.base import VectorStore as MmragStore
 from mmrag.types import Chunk
 
@@ -144,6 +145,21 @@ class MmragVectorStore(VectorStore):
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:
         return [doc for doc, _ in self.similarity_search_with_score(query, k, **kwargs)]
+
+    def similarity_search_by_vector(self, embedding: list[float], k: int = 4, **kwargs: Any) -> list[Document]:
+        """Dense search with a ready vector (single-space collections; BM25 needs the query text)."""
+        opts = search_options(kwargs)
+        if opts.pop("mode", "dense") != "dense" or opts.get("alpha") is not None or opts.get("weights") is not None:
+            raise ValueError("search by vector is dense search; BM25 and hybrid need the query text")
+        specs = self.index.spaces.specs()
+        if len(specs) != 1:
+            raise ValueError(f"search by vector needs a single embedding space; this collection has {', '.join(specs)}")
+        (space, spec), = specs.items()
+        vector = np.asarray(embedding, dtype=np.float32)
+        if vector.shape != (spec.dim,):
+            raise ValueError(f"the vector has {vector.size} dimensions; '{space}' holds {spec.describe()}")
+        request = SearchRequest("", {space: vector}, k=k, mode=SearchMode.DENSE, filters=opts.get("filters"))
+        return [chunk_to_document(h.chunk) for h in self.index.store.search(request)]
 
     def _select_relevance_score_fn(self):  # noqa: ANN202 - LangChain's own signature
         """Relevance in [0, 1] is defined for dense cosine scores (``mode="dense"``)."""
