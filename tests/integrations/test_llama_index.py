@@ -281,3 +281,19 @@ def test_function_tool(ingested: mmrag.Index, text_embedder: Any) -> None:
     assert tool.call(query="perovskite", filters={"source": "nowhere"}).content == "No results."
     reranked = mmrag_search_tool(ingested, reranker=EmbeddingReranker(text_embedder), rerank_depth=6).call(query="bees", k=1)
     assert "rerank" in reranked.raw_output[0]["scores"]
+
+
+def test_any_llama_index_embedding_is_recorded_and_checked(tmp_path: Path, embed: MmragEmbedding) -> None:
+    from llama_index.core.embeddings import MockEmbedding
+
+    uri = str(tmp_path / "mock.db")
+    mock = MockEmbedding(embed_dim=8)
+    store = MmragVectorStore(uri, collection="mock", embed_model=mock)
+    index = VectorStoreIndex([TextNode(text="tide pools", id_="a"), TextNode(text="kelp forests", id_="b")],
+                             storage_context=StorageContext.from_defaults(vector_store=store), embed_model=mock)
+    assert store.index.store.spaces()["text"].model_name == "llama_index:MockEmbedding:unknown"
+    assert store.index.store.spaces()["text"].dim == 8
+    found = index.as_retriever(similarity_top_k=2, vector_store_query_mode="sparse").retrieve("kelp")
+    assert [n.node.node_id for n in found] == ["b"]
+    with pytest.raises(ModelMismatchError, match="MockEmbedding"):
+        MmragVectorStore(uri, collection="mock", embed_model=embed)
