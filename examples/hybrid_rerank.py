@@ -16,6 +16,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from langchain_mmrag import MmragRetriever
 from llama_index.core import VectorStoreIndex
 from llama_index.core.llms import MockLLM
 from llama_index.embeddings.mmrag import MmragEmbedding
@@ -23,7 +24,6 @@ from llama_index.postprocessor.mmrag import MmragRerank
 from llama_index.vector_stores.mmrag import MmragVectorStore
 
 import mmrag
-from langchain_mmrag import MmragRetriever
 from mmrag.embedding.base import Embedder
 from mmrag.types import Hit
 

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from langchain_mmrag import MmragEmbeddings
+from langchain_mmrag import MmragVectorStore as LangChainStore
 from llama_index.core import StorageContext
 from llama_index.core.indices import MultiModalVectorStoreIndex
 from llama_index.core.schema import ImageNode
 from llama_index.embeddings.mmrag import MmragEmbedding
 from llama_index.vector_stores.mmrag import MmragVectorStore
 
-from langchain_mmrag import MmragEmbeddings, MmragVectorStore as LangChainStore
 from mmrag.embedding.base import Embedder, l2_normalize
 from mmrag.types import ImageRef, Modality
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_mmrag import MmragRetriever, MmragSearchTool
 
 import mmrag
-from langchain_mmrag import MmragRetriever, MmragSearchTool
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,6 @@ batching and plumbing are real.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 from langchain_core.messages import ToolMessage
+from langchain_mmrag import MmragEmbeddings, MmragReranker, MmragRetriever, MmragSearchTool, MmragVectorStore
 
 import mmrag
-from langchain_mmrag import MmragEmbeddings, MmragReranker, MmragRetriever, MmragSearchTool, MmragVectorStore
 from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.stores import SearchMode, SearchRequest
 from tests.integrations.adapter_helpers import EmbeddingReranker

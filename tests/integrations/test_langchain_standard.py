@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from langchain_mmrag import MmragEmbeddings, MmragRetriever, MmragSearchTool, MmragVectorStore
 from langchain_tests.integration_tests import (
     EmbeddingsIntegrationTests,
     RetrieversIntegrationTests,
@@ -15,14 +16,12 @@ from langchain_tests.integration_tests import (
 from langchain_tests.unit_tests import EmbeddingsUnitTests, ToolsUnitTests
 
 import mmrag
-from langchain_mmrag import MmragEmbeddings, MmragRetriever, MmragSearchTool, MmragVectorStore
-
 
 
 class _SharedEmbedder:
     """The session's MiniLM, handed to constructors so each test does not reload it."""
 
-    shared: dict[str, Any] = {}
+    shared: ClassVar[dict[str, Any]] = {}
 
     @pytest.fixture(autouse=True)
     def _share(self, text_embedder: Any) -> None:

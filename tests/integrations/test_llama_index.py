@@ -3,6 +3,7 @@ MultiModalVectorStoreIndex, with the real MiniLM, a tiny real CLIP and Milvus Li
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,15 @@ def test_reader_nodes_carry_locations_and_relationships(reader_nodes: list, inge
     assert {n.metadata["page"] for n in pdf} == {1, 2, 3}
     # Same chunks (ids) as `mmrag ingest` makes, so both paths agree on what is stored.
     assert {n.node_id for n in reader_nodes} == {c.id for s in ingested.store.sources() for c in ingested.store.get(sorted(ingested.store.chunk_ids(s.doc_id)))}
-    for prev, nxt in zip(pdf, pdf[1:]):
+    for prev, nxt in pairwise(pdf):
         assert prev.relationships[NodeRelationship.NEXT].node_id == nxt.node_id
         assert nxt.relationships[NodeRelationship.PREVIOUS].node_id == prev.node_id
     assert NodeRelationship.PREVIOUS not in pdf[0].relationships and NodeRelationship.NEXT not in pdf[-1].relationships
     assert len({n.ref_doc_id for n in pdf}) == 1
     same_page = [n for n in pdf if n.metadata["page"] == pdf[0].metadata["page"]]
     assert len({n.relationships[NodeRelationship.PARENT].node_id for n in same_page}) == 1
-    assert pdf[0].relationships[NodeRelationship.PARENT].node_id != [n for n in pdf if n.metadata["page"] != pdf[0].metadata["page"]][0].relationships[NodeRelationship.PARENT].node_id
+    other_page = next(n for n in pdf if n.metadata["page"] != pdf[0].metadata["page"])
+    assert pdf[0].relationships[NodeRelationship.PARENT].node_id != other_page.relationships[NodeRelationship.PARENT].node_id
 
 
 def test_reader_bad_files(tmp_path: Path, text_embedder: Any) -> None:
@@ -81,7 +83,7 @@ def test_reader_bad_files(tmp_path: Path, text_embedder: Any) -> None:
 
 
 def test_query_engine_and_retriever(tmp_path: Path, embed: MmragEmbedding, reader_nodes: list) -> None:
-    store, index = _store_index(str(tmp_path / "q.db"), embed, reader_nodes)
+    _, index = _store_index(str(tmp_path / "q.db"), embed, reader_nodes)
     nodes = index.as_retriever(similarity_top_k=3).retrieve("lithium iron phosphate batteries")
     assert len(nodes) == 3
     top = nodes[0].node
@@ -202,6 +204,8 @@ def test_node_round_trip_text_image_metadata(tmp_path: Path, clip_embedder: Any,
     res = store.query(VectorStoreQuery(query_embedding=clip.get_query_embedding("red"), similarity_top_k=5,
                                        filters=MetadataFilters(filters=[MetadataFilter(key="page", value=3)])))
     assert res.ids == ["t1"]
+    with pytest.raises(LoaderError, match="gone.png: no such file"):
+        store.add([ImageNode(id_="i2", image_path=str(tmp_path / "gone.png"))])  # no embedding: the store reads the file
     store.delete_nodes(["i1"])
     assert [n.node_id for n in store.get_nodes(["t1", "i1"])] == ["t1"]
     store.delete("doc-1")

@@ -9,12 +9,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, field_validator
 
-from mmrag.index import Index
-from mmrag.types import Hit
-
 from langchain_mmrag.convert import hit_to_document
 from langchain_mmrag.rerank import check_reranker, rerank
 from langchain_mmrag.search import run_search, search_options
+from mmrag.index import Index
+from mmrag.types import Hit
 
 
 class MmragRetriever(BaseRetriever):

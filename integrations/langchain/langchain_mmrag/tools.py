@@ -8,9 +8,8 @@ from langchain_core.callbacks import CallbackManagerForToolRun
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from mmrag.types import Hit
-
 from langchain_mmrag.retrievers import MmragRetriever
+from mmrag.types import Hit
 
 FilterValue = str | int | float | bool | list[str | int | float]
 

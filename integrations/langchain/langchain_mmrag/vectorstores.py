@@ -11,15 +11,14 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
+from langchain_mmrag.convert import check_id, chunk_from_metadata, chunk_to_document, image_chunk
+from langchain_mmrag.embeddings import MmragEmbeddings, as_embedder, check_image_paths
+from langchain_mmrag.search import run_search, search_options
 from mmrag.embedding.base import Embedder
 from mmrag.index import Index
 from mmrag.stores import SearchMode, SearchRequest
 from mmrag.stores.base import VectorStore as MmragStore
 from mmrag.types import Chunk
-
-from langchain_mmrag.convert import check_id, chunk_from_metadata, chunk_to_document, image_chunk
-from langchain_mmrag.embeddings import MmragEmbeddings, as_embedder, check_image_paths
-from langchain_mmrag.search import run_search, search_options
 
 
 def write_chunks(index: Index, chunks: Sequence[Chunk]) -> None:
@@ -161,7 +160,7 @@ class MmragVectorStore(VectorStore):
         request = SearchRequest("", {space: vector}, k=k, mode=SearchMode.DENSE, filters=opts.get("filters"))
         return [chunk_to_document(h.chunk) for h in self.index.store.search(request)]
 
-    def _select_relevance_score_fn(self):  # noqa: ANN202 - LangChain's own signature
+    def _select_relevance_score_fn(self):
         """Relevance in [0, 1] is defined for dense cosine scores (``mode="dense"``)."""
         return lambda score: (1.0 + float(np.clip(score, -1.0, 1.0))) / 2.0
 

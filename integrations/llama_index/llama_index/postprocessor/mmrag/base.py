@@ -6,9 +6,8 @@ from typing import Any
 
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.schema import NodeWithScore, QueryBundle
-from pydantic import Field, field_validator
-
 from llama_index.vector_stores.mmrag.convert import node_to_hit
+from pydantic import Field, field_validator
 
 
 class MmragRerank(BaseNodePostprocessor):

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import BaseNode, NodeRelationship
+from llama_index.vector_stores.mmrag.convert import chunk_to_node
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.errors import LoaderError
 from mmrag.ingest import doc_id_for, iter_files
 from mmrag.loaders import find_loader
-
-from llama_index.vector_stores.mmrag.convert import chunk_to_node
 
 
 class MmragReader(BaseReader):
@@ -70,7 +70,7 @@ class MmragReader(BaseReader):
         loader, _ = find_loader(path)
         chunker = Chunker(self.tokenizer, self.window)
         nodes = [chunk_to_node(c) for c in chunker.chunk(doc_id_for(path), loader.load(path, str(path)))]
-        for prev, nxt in zip(nodes, nodes[1:]):
+        for prev, nxt in pairwise(nodes):
             prev.relationships[NodeRelationship.NEXT] = nxt.as_related_node_info()
             nxt.relationships[NodeRelationship.PREVIOUS] = prev.as_related_node_info()
         return nodes

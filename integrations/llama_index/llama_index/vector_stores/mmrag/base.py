@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,17 +19,16 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryMode,
     VectorStoreQueryResult,
 )
+from llama_index.vector_stores.mmrag.convert import check_id, chunk_to_node, node_to_chunk
 from pydantic import PrivateAttr
 
 from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces
-from mmrag.errors import FilterError, ModelMismatchError
+from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.index import Index
 from mmrag.stores import Fusion, Range, SearchMode, SearchRequest
 from mmrag.stores.base import check_specs
-from mmrag.types import Chunk
-
-from llama_index.vector_stores.mmrag.convert import check_id, chunk_to_node, node_to_chunk
+from mmrag.types import Chunk, ImageKind
 
 MODES = {
     VectorStoreQueryMode.DEFAULT: SearchMode.DENSE,
@@ -185,6 +185,9 @@ class MmragVectorStore(BasePydanticVectorStore):
                     f"holds {spec.describe()}; use the same embed_model for the index and the store"
                 )
             return {space: vectors}
+        for chunk in chunks:  # the store reads these images itself: fail as the core does, naming the file
+            if chunk.image is not None and chunk.image.kind is ImageKind.FILE and not Path(chunk.image.source).is_file():
+                raise LoaderError(chunk.image.source, "no such file")
         return self._index.spaces.embed_chunks(chunks)
 
     def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:

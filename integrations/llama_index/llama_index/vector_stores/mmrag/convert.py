@@ -46,7 +46,7 @@ def _image_ref(node: BaseNode) -> ImageRef | None:
     if isinstance(raw, Mapping):
         return ImageRef.from_dict(raw)
     if isinstance(node, ImageNode):
-        raise ValueError(f"ImageNode {node.node_id}: mmrag stores images by path; set image_path")
+        raise TypeError(f"ImageNode {node.node_id}: mmrag stores images by path; set image_path")
     return None
 
 
@@ -104,14 +104,14 @@ def chunk_to_node(chunk: Chunk) -> BaseNode:
         NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id, metadata={"source": chunk.source}),
         NodeRelationship.PARENT: RelatedNodeInfo(node_id=container_id(chunk)),
     }
-    fields: dict[str, Any] = dict(
-        id_=chunk.id,
-        text=chunk.text,
-        metadata=meta,
-        relationships=relationships,
-        excluded_embed_metadata_keys=hidden,
-        excluded_llm_metadata_keys=[k for k in hidden if k not in ("page", "slide", "start", "end")],
-    )
+    fields: dict[str, Any] = {
+        "id_": chunk.id,
+        "text": chunk.text,
+        "metadata": meta,
+        "relationships": relationships,
+        "excluded_embed_metadata_keys": hidden,
+        "excluded_llm_metadata_keys": [k for k in hidden if k not in ("page", "slide", "start", "end")],
+    }
     if chunk.image is None:
         return TextNode(**fields)
     path = chunk.image.source if chunk.image.kind is ImageKind.FILE else None
