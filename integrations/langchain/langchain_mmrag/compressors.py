@@ -18,9 +18,9 @@ class MmragReranker(BaseDocumentCompressor):
 
     Example::
 
-        from langchain.retrievers import ContextualCompressionRetriever
         compressor = MmragReranker(reranker=my_cross_encoder, top_n=3)
-        retriever = ContextualCompressionRetriever(base_compressor=compressor, base_retriever=base)
+        best = compressor.compress_documents(base_retriever.invoke(query), query)
+        # or as the base_compressor of LangChain's ContextualCompressionRetriever
 
     Works on any Documents: image Documents from ``MmragRetriever`` keep their
     ``modality``/``image`` metadata, so a multimodal reranker sees the image.
