@@ -8,13 +8,14 @@ of at most ``k`` ``Hit``s, best first, without mutating the input (the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from mmrag.types import Hit
 
 
-@runtime_checkable
 class RerankerLike(Protocol):
+    """The expected shape (for type checkers; ``check_reranker`` enforces it at run time)."""
+
     def rerank(self, query: str, hits: Sequence[Hit], k: int) -> list[Hit]: ...
 
 
@@ -24,7 +25,7 @@ def check_reranker(reranker: Any) -> Any:
     return reranker
 
 
-def rerank(reranker: Any, query: str, hits: Sequence[Hit], k: int) -> list[Hit]:
+def rerank(reranker: RerankerLike, query: str, hits: Sequence[Hit], k: int) -> list[Hit]:
     """The reranked hits; positional call so ``k``'s parameter name does not matter."""
     if not hits:
         return []
