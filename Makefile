@@ -4,21 +4,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH := torch==2.13.0
+# The LangChain and LlamaIndex adapters: separate distributions, installed editable beside mmrag.
+INTEGRATIONS := -e integrations/langchain -e integrations/llama_index
+INTEGRATIONS_TEST := -e 'integrations/langchain[test]' -e 'integrations/llama_index[test]'
+INTEGRATION_PROJECTS := integrations/langchain/pyproject.toml integrations/llama_index/pyproject.toml
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: demo test install install-dev data clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(INTEGRATION_PROJECTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q -e '.[all]' $(TORCH)
+	$(PIP) install -q -e '.[all]' $(INTEGRATIONS) $(TORCH)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -e '.[all,dev]' $(TORCH)
+	$(PIP) install -q -e '.[all,dev]' $(INTEGRATIONS_TEST) $(TORCH)
 	touch $@
 
 install: $(VENV)/.installed

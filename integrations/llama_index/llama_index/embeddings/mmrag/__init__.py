@@ -1,0 +1,3 @@
+from llama_index.embeddings.mmrag.base import MmragEmbedding
+
+__all__ = ["MmragEmbedding"]

@@ -1,0 +1,3 @@
+from llama_index.postprocessor.mmrag.base import MmragRerank
+
+__all__ = ["MmragRerank"]

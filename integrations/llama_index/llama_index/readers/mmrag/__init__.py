@@ -1,0 +1,3 @@
+from llama_index.readers.mmrag.base import MmragReader
+
+__all__ = ["MmragReader"]

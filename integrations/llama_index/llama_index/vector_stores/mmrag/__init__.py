@@ -1,0 +1,3 @@
+from llama_index.vector_stores.mmrag.base import MmragVectorStore, to_mmrag_filters
+
+__all__ = ["MmragVectorStore", "to_mmrag_filters"]

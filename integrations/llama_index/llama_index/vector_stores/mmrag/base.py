@@ -1,0 +1,296 @@
+"""A LlamaIndex vector store over an mmrag store: dense, BM25 and hybrid in one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import BaseNode
+from llama_index.core.vector_stores.types import (
+    BasePydanticVectorStore,
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+    VectorStoreQueryMode,
+    VectorStoreQueryResult,
+)
+from llama_index.vector_stores.mmrag.convert import check_id, chunk_to_node, node_to_chunk
+from pydantic import PrivateAttr
+
+from mmrag.embedding.base import Embedder
+from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.errors import FilterError, LoaderError, ModelMismatchError
+from mmrag.index import Index
+from mmrag.stores import Fusion, Range, SearchMode, SearchRequest
+from mmrag.stores.base import check_specs
+from mmrag.types import Chunk, ImageKind
+
+MODES = {
+    VectorStoreQueryMode.DEFAULT: SearchMode.DENSE,
+    VectorStoreQueryMode.SPARSE: SearchMode.BM25,
+    VectorStoreQueryMode.TEXT_SEARCH: SearchMode.BM25,
+    VectorStoreQueryMode.HYBRID: SearchMode.HYBRID,
+}
+
+
+def _merge_range(old: Any, gte: Any = None, lte: Any = None) -> Range:
+    if old is not None and not isinstance(old, Range):
+        raise FilterError("a key filtered by == or in cannot also take a range")
+    return Range(
+        gte=gte if gte is not None else (old.gte if old else None),
+        lte=lte if lte is not None else (old.lte if old else None),
+    )
+
+
+def to_mmrag_filters(filters: MetadataFilters | None) -> dict[str, Any]:
+    """LlamaIndex filters as mmrag filters (a pure function).
+
+    Supported: AND of ``==``, ``in``, ``>=``, ``<=`` (a ``>=`` and ``<=`` on one key
+    make one range). Anything else raises ``FilterError`` naming what is supported,
+    rather than silently matching more than asked.
+    """
+    if filters is None:
+        return {}
+    if filters.condition not in (None, FilterCondition.AND) and len(filters.filters) > 1:
+        raise FilterError(f"filter condition {filters.condition.value!r} is not supported; mmrag combines filters with AND")
+    out: dict[str, Any] = {}
+    for f in filters.filters:
+        if isinstance(f, MetadataFilters):
+            out.update(to_mmrag_filters(f))
+            continue
+        assert isinstance(f, MetadataFilter)
+        op = f.operator
+        if op is FilterOperator.EQ:
+            out[f.key] = f.value
+        elif op is FilterOperator.IN:
+            out[f.key] = list(f.value) if isinstance(f.value, (list, tuple, set)) else [f.value]
+        elif op is FilterOperator.GTE:
+            out[f.key] = _merge_range(out.get(f.key), gte=f.value)
+        elif op is FilterOperator.LTE:
+            out[f.key] = _merge_range(out.get(f.key), lte=f.value)
+        else:
+            raise FilterError(f"filter '{f.key}': operator {op.value!r} is not supported; use ==, in, >= or <=")
+    return out
+
+
+class LlamaIndexEmbedder(Embedder):
+    """Any LlamaIndex embedding as an mmrag ``Embedder``, so the collection records
+    which model made its vectors and refuses another one later."""
+
+    def __init__(self, embed_model: BaseEmbedding) -> None:
+        super().__init__(batch_size=embed_model.embed_batch_size)
+        self.embed_model = embed_model
+        self.model_name = f"llama_index:{type(embed_model).__name__}:{embed_model.model_name}"
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = len(self.embed_model.get_query_embedding("dimension probe"))
+        return self._dim
+
+    def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
+        if query:
+            return np.asarray([self.embed_model.get_query_embedding(t) for t in texts], dtype=np.float32)
+        return np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
+
+
+def as_spaces(embed_model: Any) -> EmbeddingSpaces:
+    if isinstance(embed_model, EmbeddingSpaces):
+        return embed_model
+    if isinstance(embed_model, Embedder):
+        return EmbeddingSpaces({"text": embed_model})
+    embedder = getattr(embed_model, "embedder", None)  # MmragEmbedding
+    if isinstance(embedder, Embedder):
+        return EmbeddingSpaces({"text": embedder})
+    if isinstance(embed_model, BaseEmbedding):
+        return EmbeddingSpaces({"text": LlamaIndexEmbedder(embed_model)})
+    raise TypeError(f"embed_model must be an mmrag Embedder, EmbeddingSpaces or LlamaIndex embedding, not {type(embed_model).__name__}")
+
+
+class MmragVectorStore(BasePydanticVectorStore):
+    """mmrag's Milvus/Weaviate collection as a LlamaIndex vector store.
+
+    Example::
+
+        from llama_index.core import StorageContext, VectorStoreIndex
+        from llama_index.embeddings.mmrag import MmragEmbedding
+        from llama_index.vector_stores.mmrag import MmragVectorStore
+
+        embed = MmragEmbedding()
+        store = MmragVectorStore(uri="mmrag.db", collection="docs", embed_model=embed)
+        index = VectorStoreIndex(nodes, storage_context=StorageContext.from_defaults(vector_store=store),
+                                 embed_model=embed)
+        index.as_retriever(vector_store_query_mode="hybrid", alpha=0.6).retrieve("query")
+
+    Query modes: ``default`` (dense), ``sparse``/``text_search`` (BM25) and ``hybrid``
+    (RRF, or weighted ``alpha * dense + (1 - alpha) * bm25`` on min-max normalised
+    scores when ``alpha`` is given: 1 = dense only, 0 = BM25 only). The store keeps
+    the text (``stores_text``), so it also finds chunks that ``mmrag ingest`` wrote
+    and that were never in this index's own node list. ``embed_model`` must be the
+    one that makes the nodes' embeddings; with several spaces (``EmbeddingSpaces``
+    or ``index=``) the store embeds nodes and queries itself in every space.
+    """
+
+    stores_text: bool = True
+    flat_metadata: bool = False
+    is_embedding_query: bool = True
+
+    _index: Index = PrivateAttr()
+
+    def __init__(
+        self,
+        uri: str = "mmrag.db",
+        collection: str = "mmrag",
+        *,
+        embed_model: Any = None,
+        index: Index | None = None,
+    ) -> None:
+        super().__init__()
+        if index is not None and embed_model is not None:
+            raise ValueError("give an embed_model or an index, not both (the index has its embedders)")
+        if index is None:
+            spaces = as_spaces(embed_model) if embed_model is not None else None
+            index = Index(uri, collection, embedder=spaces)
+        self._index = index
+        index.store.ensure_collection(index.spaces.specs())
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "MmragVectorStore"
+
+    @property
+    def client(self) -> Any:
+        return self._index.store
+
+    @property
+    def index(self) -> Index:
+        return self._index
+
+    # -- writes ---------------------------------------------------------------
+    def _vectors(self, chunks: Sequence[Chunk], nodes: Sequence[BaseNode]) -> dict[str, np.ndarray]:
+        """The nodes' own embeddings for a single-space collection; else embedded here in every space."""
+        specs = self._index.spaces.specs()
+        if len(specs) == 1 and all(n.embedding is not None for n in nodes):
+            (space, spec), = specs.items()
+            vectors = np.asarray([n.embedding for n in nodes], dtype=np.float32)
+            if vectors.shape[1] != spec.dim:
+                raise ModelMismatchError(
+                    f"nodes carry {vectors.shape[1]}-d embeddings but collection '{self._index.store.collection}' "
+                    f"holds {spec.describe()}; use the same embed_model for the index and the store"
+                )
+            return {space: vectors}
+        for chunk in chunks:  # the store reads these images itself: fail as the core does, naming the file
+            if chunk.image is not None and chunk.image.kind is ImageKind.FILE and not Path(chunk.image.source).is_file():
+                raise LoaderError(chunk.image.source, "no such file")
+        return self._index.spaces.embed_chunks(chunks)
+
+    def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
+        if not nodes:
+            return []
+        nodes = list({n.node_id: n for n in nodes}.values())
+        for n in nodes:
+            check_id(n.node_id, "node id")
+            check_id(n.ref_doc_id or n.node_id, "ref_doc_id")
+        chunks = [node_to_chunk(n) for n in nodes]
+        vectors = self._vectors(chunks, nodes)
+        store = self._index.store
+        by_doc: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            by_doc.setdefault(chunk.doc_id, []).append(i)
+        for doc_id, rows in by_doc.items():
+            keep = store.chunk_ids(doc_id) | {chunks[i].id for i in rows}
+            store.write_source(doc_id, [chunks[i] for i in rows], {s: v[rows] for s, v in vectors.items()}, keep)
+        return [n.node_id for n in nodes]
+
+    def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
+        self._index.store.delete_source(ref_doc_id)
+
+    def delete_nodes(
+        self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None, **delete_kwargs: Any
+    ) -> None:
+        if filters is not None or node_ids is None:
+            raise FilterError("delete_nodes takes node_ids; deleting by filter is not supported")
+        store = self._index.store
+        by_doc: dict[str, set[str]] = {}
+        for chunk in store.get(node_ids):
+            by_doc.setdefault(chunk.doc_id, set()).add(chunk.id)
+        for doc_id, gone in by_doc.items():
+            store.write_source(doc_id, [], {}, keep=store.chunk_ids(doc_id) - gone)
+
+    def clear(self) -> None:
+        for source in self._index.store.sources():
+            self._index.store.delete_source(source.doc_id)
+
+    def get_nodes(self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None) -> list[BaseNode]:
+        if filters is not None or node_ids is None:
+            raise FilterError("get_nodes takes node_ids; listing by filter is not supported")
+        return [chunk_to_node(c) for c in self._index.store.get(node_ids)]
+
+    # -- reads ----------------------------------------------------------------
+    def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
+        if query.mode not in MODES:
+            valid = ", ".join(m.value for m in MODES)
+            raise ValueError(f"query mode {query.mode.value!r} is not supported by mmrag; valid: {valid}")
+        mode = MODES[query.mode]
+        k = query.similarity_top_k
+        if mode is SearchMode.BM25:
+            k = query.sparse_top_k or k
+        elif mode is SearchMode.HYBRID:
+            k = query.hybrid_top_k or k
+        text = query.query_str or ""
+        if mode is not SearchMode.DENSE and not text.strip():
+            raise ValueError("the query is empty")
+        filters = to_mmrag_filters(query.filters)
+        # Empty id lists mean "no restriction": an index over a store that keeps
+        # the text has no node list of its own (see the class docstring).
+        if query.node_ids:
+            filters["id"] = list(query.node_ids)
+        if query.doc_ids:
+            filters["doc_id"] = list(query.doc_ids)
+        stored = self._index.store.spaces()
+        check_specs(self._index.store.collection, stored, self._index.spaces.specs())
+        request = SearchRequest(
+            text,
+            self._query_vectors(query, mode, text),
+            k=k,
+            mode=mode,
+            filters=filters or None,
+            **self._fusion(query, mode),
+        )
+        hits = self._index.store.search(request)
+        return VectorStoreQueryResult(
+            nodes=[chunk_to_node(h.chunk) for h in hits],
+            similarities=[h.score for h in hits],
+            ids=[h.chunk.id for h in hits],
+        )
+
+    def _query_vectors(self, query: VectorStoreQuery, mode: SearchMode, text: str) -> dict[str, np.ndarray]:
+        if mode is SearchMode.BM25:
+            return {}
+        specs = self._index.spaces.specs()
+        if len(specs) == 1 and query.query_embedding is not None:
+            (space, spec), = specs.items()
+            vector = np.asarray(query.query_embedding, dtype=np.float32)
+            if vector.shape != (spec.dim,):
+                raise ModelMismatchError(
+                    f"the query embedding has {vector.shape[-1]} dimensions but collection "
+                    f"'{self._index.store.collection}' holds {spec.describe()}; use the same embed_model"
+                )
+            return {space: vector}
+        if not text.strip():
+            raise ValueError("the query is empty")
+        return self._index.spaces.embed_query(text)
+
+    @staticmethod
+    def _fusion(query: VectorStoreQuery, mode: SearchMode) -> dict[str, Any]:
+        if query.alpha is None or mode is not SearchMode.HYBRID:
+            return {}
+        if not 0.0 <= query.alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1] (1 = dense only, 0 = BM25 only), got {query.alpha}")
+        return {"fusion": Fusion.WEIGHTED, "weights": (float(query.alpha), 1.0 - float(query.alpha))}
