@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from mmrag.chunking import Chunker, WindowOptions
@@ -10,7 +11,8 @@ from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.ingest import IngestReport, Ingestor, ProgressHook
-from mmrag.loaders import Loader
+from mmrag.loaders import Loader, default_loaders
+from mmrag.retrieval.collapse import collapse_page_renders
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
 from mmrag.stores.base import check_specs
 from mmrag.stores.filters import Filters
@@ -46,7 +48,9 @@ class Index:
         embedder = embedder or SentenceTransformerEmbedder()
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
-        self.loaders = loaders  # None: every loader with default options (mmrag.loaders.LOADERS)
+        # Page renders are only worth storing when some space embeds their pixels;
+        # in a text-only collection they would just repeat their page's text hits.
+        self.loaders = loaders if loaders is not None else default_loaders(render_pages=self.spaces.embeds_images)
 
     @property
     def ingestor(self) -> Ingestor:
@@ -73,7 +77,13 @@ class Index:
         if stored:
             check_specs(self.store.collection, stored, self.spaces.specs())
         vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(query)
-        return self.store.search(SearchRequest(query, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
+        return self.run(SearchRequest(query, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
+
+    def run(self, request: SearchRequest) -> list[Hit]:
+        """Run a prepared request: the store's hits, with a page render and its own
+        page's text counted once (fetched deeper so ``k`` hits still come back)."""
+        deeper = replace(request, k=request.k * 2)
+        return collapse_page_renders(self.store.search(deeper))[: request.k]
 
     def info(self) -> list[CollectionInfo]:
         """Collections at the store's location with row counts and their models."""

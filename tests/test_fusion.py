@@ -21,3 +21,17 @@ def test_min_max_of_equal_scores_is_one_and_bad_weights_raise():
         weighted([{"a": 1.0}], [0.5, 0.5])
     with pytest.raises(ValueError, match="positive sum"):
         weighted([{"a": 1.0}], [0.0])
+
+
+def test_a_page_render_is_dropped_when_its_page_text_is_a_hit():
+    from mmrag.retrieval.collapse import collapse_page_renders
+    from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality
+
+    text = Chunk(id="t", doc_id="d", source="a.pdf", modality=Modality.TEXT, text="x", page=1)
+    other = Chunk(id="t2", doc_id="d", source="a.pdf", modality=Modality.TEXT, text="y", page=2)
+    render1 = Chunk(id="r1", doc_id="d", source="a.pdf", modality=Modality.PAGE_IMAGE, text="", page=1,
+                    image=ImageRef("a.pdf", ImageKind.PAGE_RENDER, page=1), metadata={"text_ids": ["t"]})
+    render3 = Chunk(id="r3", doc_id="d", source="a.pdf", modality=Modality.PAGE_IMAGE, text="", page=3,
+                    image=ImageRef("a.pdf", ImageKind.PAGE_RENDER, page=3), metadata={"text_ids": ["t3"]})
+    hits = [Hit(render1, 0.9), Hit(text, 0.8), Hit(render3, 0.7), Hit(other, 0.6)]
+    assert [h.chunk.id for h in collapse_page_renders(hits)] == ["t", "r3", "t2"]

@@ -37,6 +37,11 @@ class EmbeddingSpaces:
         self.embedders = dict(embedders)
         self.image_loader = image_loader
 
+    @property
+    def embeds_images(self) -> bool:
+        """True when some space embeds image pixels (not only their text)."""
+        return any(Modality.IMAGE in emb.modalities for emb in self.embedders.values())
+
     def specs(self) -> dict[str, EmbedderSpec]:
         return {name: emb.spec() for name, emb in self.embedders.items()}
 

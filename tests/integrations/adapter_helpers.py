@@ -14,6 +14,9 @@ from mmrag.types import Hit, ImageRef, Modality
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DATA = ROOT / "examples" / "data"
+# The text documents of the example corpus: the adapter tests' expectations are
+# about these, so they do not shift when the corpus gains decks, scans or media.
+EXAMPLE_TEXT_FILES = [EXAMPLE_DATA / n for n in ("solar_report.pdf", "coffee_guide.pdf", "beekeeping.md", "reef.txt")]
 
 
 class TinyClipEmbedder(Embedder):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import mmrag
-from tests.integrations.adapter_helpers import EXAMPLE_DATA, TinyClipEmbedder
+from tests.integrations.adapter_helpers import EXAMPLE_TEXT_FILES, TinyClipEmbedder
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +77,7 @@ def image_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def ingested(tmp_path_factory: pytest.TempPathFactory, text_embedder: Any) -> mmrag.Index:
     """The example folder ingested by mmrag itself (not through an adapter); tests only read it."""
     index = mmrag.Index(str(tmp_path_factory.mktemp("ingested") / "store.db"), collection="docs", embedder=text_embedder)
-    report = index.ingest([EXAMPLE_DATA])
+    report = index.ingest(EXAMPLE_TEXT_FILES)
     assert report.ok and report.chunks_written > 0
     yield index
     index.close()

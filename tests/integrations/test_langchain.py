@@ -38,7 +38,7 @@ def test_retriever_mode_filters_and_k(ingested: mmrag.Index) -> None:
     retriever = MmragRetriever(index=ingested, k=5, mode="bm25", filters={"source": str(EXAMPLE_DATA / "reef.txt")})
     found = retriever.invoke("coral reef")
     assert found and all(d.metadata["source"].endswith("reef.txt") for d in found)
-    docs = MmragRetriever(index=ingested, mode="bm25").invoke("swarming hive", k=1)
+    docs = MmragRetriever(index=ingested, mode="bm25").invoke("queen cells", k=1)
     assert len(docs) == 1 and docs[0].metadata["source"].endswith("beekeeping.md")
     assert set(docs[0].metadata["scores"]) == {"bm25"}
 

@@ -31,7 +31,7 @@ import mmrag
 from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.retrieval.fusion import min_max
 from mmrag.stores import SearchRequest
-from tests.integrations.adapter_helpers import EXAMPLE_DATA, EmbeddingReranker
+from tests.integrations.adapter_helpers import EXAMPLE_TEXT_FILES, EXAMPLE_DATA, EmbeddingReranker
 
 HIT_KEYS = {"chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end", "score", "scores", "text", "context", "image", "metadata"}
 
@@ -43,7 +43,7 @@ def embed(text_embedder: Any) -> MmragEmbedding:
 
 @pytest.fixture(scope="module")
 def reader_nodes(text_embedder: Any) -> list:
-    return MmragReader(tokenizer=text_embedder.tokenizer).load_data([EXAMPLE_DATA])
+    return MmragReader(tokenizer=text_embedder.tokenizer).load_data(EXAMPLE_TEXT_FILES)
 
 
 def _store_index(uri: str, embed: MmragEmbedding, nodes: list) -> tuple[MmragVectorStore, VectorStoreIndex]:

@@ -72,4 +72,4 @@ def run_search(
         candidates=candidates,
         **({"weights": (float(weights[0]), float(weights[1]))} if weights is not None else {}),
     )
-    return index.store.search(request)
+    return index.run(request)

@@ -37,16 +37,6 @@ def write_chunks(index: Index, chunks: Sequence[Chunk]) -> None:
         store.write_source(doc_id, [chunks[i] for i in rows], {s: v[rows] for s, v in vectors.items()}, keep)
 
 
-def delete_chunks(store: MmragStore, ids: Sequence[str]) -> int:
-    """Remove chunks by id (through ``write_source`` keeping the rest of each source)."""
-    by_doc: dict[str, set[str]] = {}
-    for chunk in store.get(list(ids)):
-        by_doc.setdefault(chunk.doc_id, set()).add(chunk.id)
-    for doc_id, gone in by_doc.items():
-        store.write_source(doc_id, [], {}, keep=store.chunk_ids(doc_id) - gone)
-    return sum(len(g) for g in by_doc.values())
-
-
 def _dedupe_last(chunks: list[Chunk]) -> list[Chunk]:
     """One chunk per id (the last one given wins, as with repeated upserts)."""
     return list({c.id: c for c in chunks}.values())
@@ -131,7 +121,7 @@ class MmragVectorStore(VectorStore):
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
         if ids is None:
             raise ValueError("pass the ids to delete (deleting a whole collection is done with the mmrag CLI)")
-        delete_chunks(self.index.store, ids)
+        self.index.store.delete(list(ids))
         return True
 
     def get_by_ids(self, ids: Sequence[str], /) -> list[Document]:
@@ -158,7 +148,7 @@ class MmragVectorStore(VectorStore):
         if vector.shape != (spec.dim,):
             raise ValueError(f"the vector has {vector.size} dimensions; '{space}' holds {spec.describe()}")
         request = SearchRequest("", {space: vector}, k=k, mode=SearchMode.DENSE, filters=opts.get("filters"))
-        return [chunk_to_document(h.chunk) for h in self.index.store.search(request)]
+        return [chunk_to_document(h.chunk) for h in self.index.run(request)]
 
     def _select_relevance_score_fn(self):
         """Relevance in [0, 1] is defined for dense cosine scores (``mode="dense"``)."""

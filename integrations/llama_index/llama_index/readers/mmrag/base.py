@@ -15,7 +15,7 @@ from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.errors import LoaderError
 from mmrag.ingest import doc_id_for, iter_files
-from mmrag.loaders import find_loader
+from mmrag.loaders import Loader, default_loaders, find_loader
 
 
 class MmragReader(BaseReader):
@@ -35,13 +35,23 @@ class MmragReader(BaseReader):
     naming it (``errors="skip"`` records it in ``self.failures`` and goes on).
     """
 
-    def __init__(self, tokenizer: Any = None, window: WindowOptions | None = None, *, errors: str = "raise") -> None:
+    def __init__(
+        self,
+        tokenizer: Any = None,
+        window: WindowOptions | None = None,
+        *,
+        errors: str = "raise",
+        loaders: list[Loader] | None = None,
+    ) -> None:
         if errors not in ("raise", "skip"):
             raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
         self._tokenizer = tokenizer
         self.window = window or WindowOptions()
         self.errors = errors
         self.failures: list[LoaderError] = []
+        # No page renders by default: a text index cannot embed an ImageNode that
+        # points into a PDF; pass default_loaders() to get them for a multimodal index.
+        self.loaders = loaders if loaders is not None else default_loaders(render_pages=False)
 
     @property
     def tokenizer(self) -> Any:
@@ -67,7 +77,7 @@ class MmragReader(BaseReader):
     def _file_nodes(self, path: Path) -> list[BaseNode]:
         if not path.exists():
             raise LoaderError(path, "no such file")
-        loader, _ = find_loader(path)
+        loader, _ = find_loader(path, self.loaders)
         chunker = Chunker(self.tokenizer, self.window)
         nodes = [chunk_to_node(c) for c in chunker.chunk(doc_id_for(path), loader.load(path, str(path)))]
         for prev, nxt in pairwise(nodes):

@@ -216,12 +216,7 @@ class MmragVectorStore(BasePydanticVectorStore):
     ) -> None:
         if filters is not None or node_ids is None:
             raise FilterError("delete_nodes takes node_ids; deleting by filter is not supported")
-        store = self._index.store
-        by_doc: dict[str, set[str]] = {}
-        for chunk in store.get(node_ids):
-            by_doc.setdefault(chunk.doc_id, set()).add(chunk.id)
-        for doc_id, gone in by_doc.items():
-            store.write_source(doc_id, [], {}, keep=store.chunk_ids(doc_id) - gone)
+        self._index.store.delete(node_ids)
 
     def clear(self) -> None:
         for source in self._index.store.sources():
@@ -263,7 +258,7 @@ class MmragVectorStore(BasePydanticVectorStore):
             filters=filters or None,
             **self._fusion(query, mode),
         )
-        hits = self._index.store.search(request)
+        hits = self._index.run(request)
         return VectorStoreQueryResult(
             nodes=[chunk_to_node(h.chunk) for h in hits],
             similarities=[h.score for h in hits],
