@@ -16,6 +16,7 @@ import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec, batched
 from mmrag.errors import MissingDependencyError, StoreError
+from mmrag.retrieval.adaptive import fuse_hits
 from mmrag.retrieval.fusion import weighted
 from mmrag.stores.base import (
     CollectionInfo,
@@ -274,6 +275,8 @@ class MilvusStore(VectorStore):
             return self._bm25(request, expr, request.k)
         if request.fusion is Fusion.RRF:
             return self._hybrid_rrf(request, expr)
+        if request.fusion is Fusion.ADAPTIVE:
+            return fuse_hits(self.candidates(request), request.text, request.k)
         return self._hybrid_weighted(request, expr)
 
     def _dense(self, request: SearchRequest, expr: str, limit: int | None = None) -> list[Hit]:
@@ -339,6 +342,12 @@ class MilvusStore(VectorStore):
             scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
             hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i], scores))
         return hits
+
+    def candidates(self, request: SearchRequest) -> dict[str, list[Hit]]:
+        """Each retriever's own best-first list, ``request.depth`` deep, with its raw
+        scores (``dense``: cosine, ``bm25``): the input of client-side fusion."""
+        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
+        return {"dense": self._dense(request, expr, request.depth), "bm25": self._bm25(request, expr, request.depth)}
 
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():
