@@ -44,10 +44,13 @@ def calibrate(scores: np.ndarray, groups: Sequence[str], method: str | Calibrati
         raise ValueError(f"{len(groups)} groups for {len(scores)} scores")
     if method is Calibration.NONE:
         return scores.astype(np.float32)
-    out = np.zeros_like(scores)
+    out = np.full_like(scores, -np.inf)  # a -inf score (an empty document under MaxSim) stays last
     labels = np.asarray(groups, dtype=object)
+    finite = np.isfinite(scores)
     for group in set(groups):
-        idx = np.flatnonzero(labels == group)
+        idx = np.flatnonzero((labels == group) & finite)
+        if not len(idx):
+            continue
         part = scores[idx]
         if method is Calibration.ZSCORE:
             std = part.std()

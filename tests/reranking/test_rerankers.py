@@ -192,6 +192,9 @@ def test_calibration_methods() -> None:
     np.testing.assert_allclose(mm, [1.0, 0.0, 0.0, 0.5, 1.0], atol=1e-6)
     np.testing.assert_allclose(calibrate(scores, groups, Calibration.NONE), scores, atol=1e-6)
     assert calibrate(np.array([0.4]), ["image"]).tolist() == [0.0]
+    # MaxSim gives an empty document -inf: it stays last and does not poison its group's statistics.
+    with_empty = calibrate(np.array([2.0, -np.inf, 1.0]), ["text"] * 3)
+    assert with_empty[1] == -np.inf and with_empty[0] == pytest.approx(1.0) and with_empty[2] == pytest.approx(-1.0)
     with pytest.raises(ValueError, match="valid: zscore, minmax, none"):
         calibrate(scores, groups, "sigmoid")
 
