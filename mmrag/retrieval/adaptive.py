@@ -45,8 +45,8 @@ class AdaptiveParams:
     ``cap`` in (0, 1] is the most BM25 can weigh, so dense still orders the
     documents BM25 cannot tell apart."""
 
-    exponent: float = 3.0
-    cap: float = 0.8
+    exponent: float = 2.0
+    cap: float = 0.9
 
     def __post_init__(self) -> None:
         if self.exponent <= 0:
