@@ -8,7 +8,7 @@ same lists with the pure functions in ``mmrag.retrieval``, the code
 ``MilvusStore.search`` runs.
 
 Sets (see benchmarks/datasets.py): Jeopardy 1k and 10k (dense strong, BM25
-weak) and a Wikipedia known-item set of exact phrases (BM25 strong).
+weak) and two Wikipedia known-item sets of exact 6- and 3-word phrases (BM25 strong).
 
 The adaptive fusion has two constants. They are chosen on the *tune* half of
 every set's queries (a fixed hash split) by the grid in ``tune()``; the table
