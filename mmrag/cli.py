@@ -89,17 +89,30 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for")],
     k: Annotated[int, typer.Option("--k", min=1, help="Number of hits")] = 10,
     mode: Annotated[SearchMode, typer.Option("--mode", case_sensitive=False)] = SearchMode.HYBRID,
-    fusion: Annotated[Fusion, typer.Option("--fusion", case_sensitive=False, help="Hybrid fusion")] = Fusion.RRF,
+    fusion: Annotated[Fusion, typer.Option("--fusion", case_sensitive=False, help="Hybrid fusion")] = Fusion.ADAPTIVE,
     filters: Annotated[list[str] | None, typer.Option("--filter", help="key=value; repeat a key for 'any of'")] = None,
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON array")] = False,
+    rerank: Annotated[
+        str | None,
+        typer.Option("--rerank", help="Rerank k x --candidates-factor hits: bi-encoder[:MODEL] or cross-encoder:MODEL_OR_PATH"),
+    ] = None,
+    candidates_factor: Annotated[int, typer.Option("--candidates-factor", min=1, help="First-stage hits per final hit when reranking")] = 4,
 ) -> None:
     """Search the store and print ranked hits."""
     try:
         index = _index(store, collection, model)
-        hits = index.search(query, k, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion)
+        reranker = None
+        if rerank:
+            from mmrag.reranking import reranker_from_spec
+
+            reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text"))
+        hits = index.search(
+            query, k, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion,
+            rerank=reranker, candidates_factor=candidates_factor,
+        )
         index.close()
     except (MmragError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.base import Embedder
@@ -17,6 +18,9 @@ from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, Vect
 from mmrag.stores.base import check_specs
 from mmrag.stores.filters import Filters
 from mmrag.types import Hit
+
+if TYPE_CHECKING:
+    from mmrag.reranking import Reranker
 
 
 class Index:
@@ -67,11 +71,25 @@ class Index:
         *,
         mode: str | SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
-        fusion: str | Fusion = Fusion.RRF,
+        fusion: str | Fusion = Fusion.ADAPTIVE,
+        rerank: Reranker | None = None,
+        candidates_factor: int = 4,
+        blend: float | None = None,
     ) -> list[Hit]:
-        """The best ``k`` hits for ``query``."""
+        """The best ``k`` hits for ``query``.
+
+        With ``rerank``, the first stage fetches ``k * candidates_factor`` hits,
+        the reranker reorders them and the best ``k`` come back, each with
+        ``scores["first_stage"]`` and ``scores["rerank"]``; ``blend`` in [0, 1]
+        mixes the two (see ``mmrag.reranking.reranked``).
+        """
         if not query.strip():
             raise ValueError("the query is empty")
+        if candidates_factor < 1:
+            raise ValueError(f"candidates_factor must be >= 1, got {candidates_factor}")
+        if rerank is not None:
+            first = self.search(query, k * candidates_factor, mode=mode, filters=filters, fusion=fusion)
+            return rerank.rerank(query, first, k=k, blend=blend)
         mode = SearchMode.parse(mode)
         stored = self.store.spaces()
         if stored:

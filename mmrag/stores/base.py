@@ -35,6 +35,12 @@ class SearchMode(str, Enum):
 
 
 class Fusion(str, Enum):
+    """How hybrid search merges dense and BM25. ``adaptive`` (default) weighs each
+    retriever per query by how confident its own score distribution is (see
+    ``mmrag.retrieval.adaptive`` and docs/ranking.md); ``rrf`` and ``weighted``
+    are the classic fixed rules."""
+
+    ADAPTIVE = "adaptive"
     RRF = "rrf"
     WEIGHTED = "weighted"
 
@@ -63,7 +69,7 @@ class SearchRequest:
     k: int = 10
     mode: SearchMode = SearchMode.HYBRID
     filters: Filters | None = None
-    fusion: Fusion = Fusion.RRF
+    fusion: Fusion = Fusion.ADAPTIVE
     rrf_k: int = 60
     weights: tuple[float, float] = (0.7, 0.3)  # dense, bm25
     candidates: int | None = None  # per-retriever depth before fusion; default max(k, 50)

@@ -36,6 +36,7 @@ import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec, batched
 from mmrag.errors import MissingDependencyError, StoreError
+from mmrag.retrieval.adaptive import fuse_hits
 from mmrag.retrieval.fusion import weighted
 from mmrag.stores.base import (
     CollectionInfo,
@@ -532,6 +533,8 @@ class MilvusStore(VectorStore):
             return self._late(request, pooled, expr)
         if request.fusion is Fusion.RRF:
             return self._fused(pooled, request.text, expr, request.k, request.depth, request.rrf_k)
+        if request.fusion is Fusion.ADAPTIVE:
+            return fuse_hits(self.candidates(request), request.text, request.k)
         return self._hybrid_weighted(request, pooled, expr)
 
     def _hits(self, rows: Sequence[Mapping[str, Any]], key: str, transform: Callable[[float], float] = float) -> list[Hit]:
@@ -647,6 +650,14 @@ class MilvusStore(VectorStore):
                     block = np.asarray(row["vec"], dtype=np.float32).reshape(-1, dim)[: row["n"]]
                     found.setdefault(row["chunk_id"], []).append(block)
         return {cid: np.concatenate(blocks) for cid, blocks in found.items()}
+
+    def candidates(self, request: SearchRequest) -> dict[str, list[Hit]]:
+        """Each retriever's own best-first list, ``request.depth`` deep, with its raw
+        scores (``dense``: cosine, ``bm25``): the input of client-side fusion."""
+        stored = self.spaces()
+        pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
+        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
+        return {"dense": self._dense(pooled, expr, request.depth), "bm25": self._bm25(request.text, expr, request.depth)}
 
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():

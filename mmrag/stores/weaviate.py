@@ -16,18 +16,20 @@ description (``mmrag:`` + JSON), the one free-form field Weaviate keeps.
 
 from __future__ import annotations
 
+
 import json
 import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec, batched
 from mmrag.errors import FilterError, MissingDependencyError, StoreError
+from mmrag.retrieval.adaptive import fuse_hits
 from mmrag.stores.base import (
     CollectionInfo,
     Fusion,
@@ -590,24 +592,36 @@ class WeaviateStore(VectorStore):
             raise StoreError(f"collection '{self.collection}' does not exist; ingest something first")
         query = self._handle().query
         if request.mode is SearchMode.BM25:
-            if not request.text.strip():
-                return []
-            res = query.bm25(request.text, query_properties=["content"], limit=request.k,
-                             filters=to_weaviate_filter(request.filters, self._meta), return_metadata=MetadataQuery(score=True),
-                             return_properties=RETURN_PROPS)
-            return [_hit(o, "bm25", o.metadata.score) for o in res.objects]
+            return self._bm25(request, request.k)
         if request.mode is SearchMode.DENSE:
-            res = query.near_vector(**near_vector_args(request, stored, self._meta))
-            return [_hit(o, "dense", 1.0 - o.metadata.distance) for o in res.objects]
+            return self._dense(request, stored, request.k)
         if request.mode is SearchMode.LATE:
             res = query.near_vector(**late_args(request, stored, self._meta))
             return [_hit(o, "maxsim", -o.metadata.distance) for o in res.objects]
         if not request.text.strip():
-            res = query.near_vector(**near_vector_args(request, stored, self._meta))
-            return [_hit(o, "dense", 1.0 - o.metadata.distance) for o in res.objects]
+            return self._dense(request, stored, request.k)
+        if request.fusion is Fusion.ADAPTIVE and request.alpha is None:
+            # Weaviate has no per-query adaptive fusion: fetch both lists and fuse here.
+            candidates = {"dense": self._dense(request, stored, request.depth), "bm25": self._bm25(request, request.depth)}
+            return fuse_hits(candidates, request.text, request.k)
         res = query.hybrid(**hybrid_args(request, stored, self._meta))
         key = "relative_score" if request.fusion is Fusion.WEIGHTED else "ranked"
         return [_hit(o, key, o.metadata.score) for o in res.objects]
+
+    def _bm25(self, request: SearchRequest, limit: int) -> list[Hit]:
+        if not request.text.strip():
+            return []
+        res = self._handle().query.bm25(
+            request.text, query_properties=["content"], limit=limit,
+            filters=to_weaviate_filter(request.filters, self._meta), return_metadata=MetadataQuery(score=True),
+            return_properties=RETURN_PROPS,
+        )
+        return [_hit(o, "bm25", o.metadata.score) for o in res.objects]
+
+    def _dense(self, request: SearchRequest, stored: Mapping[str, EmbedderSpec], limit: int) -> list[Hit]:
+        args = near_vector_args(replace(request, k=limit), stored, self._meta)
+        res = self._handle().query.near_vector(**args)
+        return [_hit(o, "dense", 1.0 - o.metadata.distance) for o in res.objects]
 
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():

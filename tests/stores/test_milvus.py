@@ -81,7 +81,7 @@ def test_rrf_k_is_passed_to_milvus(milvus_uri, text_embedder):
     store.write_source("d", chunks, {"text": text_embedder.embed_documents([c.text for c in chunks])}, set())
     q = {"text": text_embedder.embed_queries(["arctic terns migrate"])[0]}
     for k in (60, 5):
-        top = store.search(SearchRequest("arctic terns migrate", q, k=1, rrf_k=k))[0]
+        top = store.search(SearchRequest("arctic terns migrate", q, k=1, rrf_k=k, fusion="rrf"))[0]
         assert top.chunk.id == "d-0"
         assert top.score == pytest.approx(2 / (k + 1), rel=1e-4)  # first in both lists
     store.close()
