@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pymilvus")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from mmrag.cli import app  # noqa: E402
+from mmrag.cli import app
 
 runner = CliRunner()
 

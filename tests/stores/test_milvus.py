@@ -8,13 +8,13 @@ import pytest
 
 pymilvus = pytest.importorskip("pymilvus")
 
-from mmrag.embedding.base import EmbedderSpec, l2_normalize  # noqa: E402
-from mmrag.errors import FilterError, StoreError  # noqa: E402
-from mmrag.stores import Range, SearchMode, SearchRequest  # noqa: E402
-from mmrag.stores.filters import to_milvus_filter  # noqa: E402
-from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection  # noqa: E402
-from mmrag.types import Chunk, Modality  # noqa: E402
-from tests.stores.contract import StoreContract  # noqa: E402
+from mmrag.embedding.base import EmbedderSpec, l2_normalize
+from mmrag.errors import FilterError, StoreError
+from mmrag.stores import Range, SearchMode, SearchRequest
+from mmrag.stores.filters import to_milvus_filter
+from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection
+from mmrag.types import Chunk, Modality
+from tests.stores.contract import StoreContract
 
 RNG = np.random.default_rng(3)
 
@@ -28,9 +28,9 @@ def text_chunks(doc: str, texts: list[str]) -> list[Chunk]:
 
 
 def test_plan_batches_respects_bytes_and_rows():
-    assert plan_batches([10, 10, 10, 10], max_bytes=25, max_rows=100) == [range(0, 2), range(2, 4)]
-    assert plan_batches([10] * 5, max_bytes=1000, max_rows=2) == [range(0, 2), range(2, 4), range(4, 5)]
-    assert plan_batches([50, 5, 5], max_bytes=20, max_rows=10) == [range(0, 1), range(1, 3)]  # oversized row alone
+    assert plan_batches([10, 10, 10, 10], max_bytes=25, max_rows=100) == [range(2), range(2, 4)]
+    assert plan_batches([10] * 5, max_bytes=1000, max_rows=2) == [range(2), range(2, 4), range(4, 5)]
+    assert plan_batches([50, 5, 5], max_bytes=20, max_rows=10) == [range(1), range(1, 3)]  # oversized row alone
     assert plan_batches([], max_bytes=20) == []
 
 
@@ -139,7 +139,7 @@ def test_failure_mid_source_leaves_the_old_state(late_store, monkeypatch):
 
 
 def test_transient_failure_is_retried(late_store, monkeypatch):
-    store, chunks = late_store
+    store, _ = late_store
     real_insert = store.client.insert
     failures = []
 
@@ -168,7 +168,7 @@ def test_wrong_dimension_in_a_later_batch_changes_nothing(late_store):
 def test_a_rewrite_replaces_token_rows_and_delete_removes_them(late_store):
     store, chunks = late_store
     tokens = token_collection(store.collection, "pages")
-    count = lambda: store.client.query(tokens, filter="", output_fields=["count(*)"])[0]["count(*)"]  # noqa: E731
+    count = lambda: store.client.query(tokens, filter="", output_fields=["count(*)"])[0]["count(*)"]
     assert count() == 12 * 5
     store.write_source("d", chunks[:3], {"pages": [unit(2, 8) for _ in range(3)]}, keep={c.id for c in chunks[:3]})
     assert count() == 3 * 2

@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("pymilvus")
 
-from mmrag.stores.milvus import MilvusStore  # noqa: E402
-from tests.stores.contract import StoreContract  # noqa: E402
+from mmrag.stores.milvus import MilvusStore
+from tests.stores.contract import StoreContract
 
 
 class TestMilvusLite(StoreContract):

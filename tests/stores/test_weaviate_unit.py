@@ -8,15 +8,15 @@ import pytest
 
 pytest.importorskip("weaviate")
 
-from weaviate.classes.query import HybridFusion  # noqa: E402
-from weaviate.collections.classes.batch import BatchObject, ErrorObject  # noqa: E402
+from weaviate.classes.query import HybridFusion
+from weaviate.collections.classes.batch import BatchObject, ErrorObject
 
-from mmrag.embedding.base import EmbedderSpec  # noqa: E402
-from mmrag.errors import FilterError, StoreError  # noqa: E402
-from mmrag.stores import Fusion, Range, SearchMode, SearchRequest, open_store  # noqa: E402
-from mmrag.stores.late import pool_tokens  # noqa: E402
-from mmrag.stores.uris import is_weaviate_uri, parse_weaviate_uri  # noqa: E402
-from mmrag.stores.weaviate import (  # noqa: E402
+from mmrag.embedding.base import EmbedderSpec
+from mmrag.errors import FilterError, StoreError
+from mmrag.stores import Fusion, Range, SearchMode, SearchRequest, open_store
+from mmrag.stores.late import pool_tokens
+from mmrag.stores.uris import is_weaviate_uri, parse_weaviate_uri
+from mmrag.stores.weaviate import (
     alpha_for,
     batch_errors,
     chunk_properties,
@@ -31,7 +31,7 @@ from mmrag.stores.weaviate import (  # noqa: E402
     specs_from_description,
     to_weaviate_filter,
 )
-from mmrag.types import Chunk, ImageKind, ImageRef, Modality  # noqa: E402
+from mmrag.types import Chunk, ImageKind, ImageRef, Modality
 
 SPACES = {
     "text": EmbedderSpec("minilm", 4, query_instruction="q: "),
