@@ -94,8 +94,20 @@ def open_image(
             raise BadImageError(name, f"could not load the referenced image: {exc}") from exc
         if isinstance(resolved, ImageRef):
             raise BadImageError(name, "the image_loader returned another ImageRef instead of an image")
-        return open_image(resolved, max_pixels=max_pixels, decode_size=decode_size)
-    owned = not isinstance(item, Image.Image)  # never draft() a caller's image: it would shrink their object
+        return _decode(resolved, describe(resolved), max_pixels, decode_size, owned=True)
+    # never draft() a caller's PIL image: it would shrink their object
+    return _decode(item, name, max_pixels, decode_size, owned=not isinstance(item, Image.Image))
+
+
+def _decode(
+    item: Any,
+    name: str,
+    max_pixels: int,
+    decode_size: Callable[[tuple[int, int]], tuple[int, int]] | None,
+    owned: bool,
+) -> Image.Image:
+    from PIL import Image, ImageOps
+
     image = _open_lazily(item, name)
     width, height = image.size
     if width == 0 or height == 0:
