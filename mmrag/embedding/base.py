@@ -43,7 +43,8 @@ class EmbedderSpec:
 
     def describe(self) -> str:
         kind = "multi-vector" if self.multivector else "pooled"
-        return f"{self.model_name} ({kind}, dim {self.dim})"
+        prompts = [f"{k} instruction {v!r}" for k, v in (("query", self.query_instruction), ("document", self.document_instruction)) if v]
+        return f"{self.model_name} ({', '.join([kind, f'dim {self.dim}', *prompts])})"
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
