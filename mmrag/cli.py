@@ -24,15 +24,29 @@ err = Console(stderr=True)
 StoreOpt = Annotated[str, typer.Option("--store", help="*.db (Milvus Lite), milvus://host:19530 or http(s)://host:port", envvar="MMRAG_STORE")]
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection name", envvar="MMRAG_COLLECTION")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Text embedding model: Hugging Face id or local path")]
+ImageModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-model",
+        help="Image-text model (CLIP/SigLIP id or local path) for a second 'image' space: images and pages by pixels",
+        envvar="MMRAG_IMAGE_MODEL",
+    ),
+]
 
 
-def _index(store: str, collection: str, model: str | None):
+def _index(store: str, collection: str, model: str | None, image_model: str | None = None):
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
     from mmrag.index import Index
     from mmrag.stores import open_store
 
     token = os.environ.get("MILVUS_TOKEN")
-    return Index(open_store(store, collection, token=token), embedder=SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL))
+    embedder = SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL)
+    if image_model:
+        from mmrag.embedding.clip import ImageTextEmbedder
+        from mmrag.embedding.spaces import EmbeddingSpaces
+
+        embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
+    return Index(open_store(store, collection, token=token), embedder=embedder)
 
 
 @app.command()
@@ -41,11 +55,12 @@ def ingest(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Load, chunk, embed and store files; exit code 1 if any file failed."""
     try:
-        index = _index(store, collection, model)
+        index = _index(store, collection, model, image_model)
         files = list(iter_files(paths))
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -79,11 +94,12 @@ def search(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON array")] = False,
 ) -> None:
     """Search the store and print ranked hits."""
     try:
-        index = _index(store, collection, model)
+        index = _index(store, collection, model, image_model)
         hits = index.search(query, k, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion)
         index.close()
     except (MmragError, ValueError) as exc:
