@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mmrag.embedding.base import Embedder, EmbedderSpec, MultiVectorEmbedder
+from mmrag.embedding.calibration import ModalityCalibration
 from mmrag.embedding.images import ImageLoader
 from mmrag.types import Chunk, Modality
 
@@ -41,9 +42,16 @@ class EmbeddingSpaces:
     ``image_loader`` resolves the chunks' ``ImageRef`` s inside each embedder's
     decode threads (so a long PDF's page renders are never all in memory);
     without one, embedders use ``mmrag.loaders.image_refs.open_image``.
+    ``calibrations`` (off by default) centres a pooled space's chunk and query
+    vectors per modality (see ``mmrag.embedding.calibration``).
     """
 
-    def __init__(self, embedders: Mapping[str, AnyEmbedder], image_loader: ImageLoader | None = None) -> None:
+    def __init__(
+        self,
+        embedders: Mapping[str, AnyEmbedder],
+        image_loader: ImageLoader | None = None,
+        calibrations: Mapping[str, ModalityCalibration] | None = None,
+    ) -> None:
         if not embedders:
             raise ValueError("at least one embedding space is needed")
         for name in embedders:
@@ -51,6 +59,10 @@ class EmbeddingSpaces:
                 raise ValueError(f"space name {name!r} must be a Python identifier (letters, digits, _)")
         self.embedders = dict(embedders)
         self.image_loader = image_loader
+        self.calibrations = dict(calibrations or {})
+        for name in self.calibrations:
+            if name not in self.embedders or self.embedders[name].multivector:
+                raise ValueError(f"calibration for {name!r} needs a pooled space of that name")
 
     def specs(self) -> dict[str, EmbedderSpec]:
         return {name: emb.spec() for name, emb in self.embedders.items()}
@@ -69,7 +81,10 @@ class EmbeddingSpaces:
 
     def embed_chunks(self, chunks: Sequence[Chunk]) -> dict[str, SpaceVectors]:
         """Vectors for ``chunks`` in every space, rows (or list items) aligned with ``chunks``."""
-        return {name: self._embed_in(emb, chunks) for name, emb in self.embedders.items()}
+        out = {name: self._embed_in(emb, chunks) for name, emb in self.embedders.items()}
+        for name, cal in self.calibrations.items():
+            out[name] = cal.center(out[name], [c.modality for c in chunks])
+        return out
 
     def _embed_in(self, emb: AnyEmbedder, chunks: Sequence[Chunk]) -> SpaceVectors:
         visual = [i for i, c in enumerate(chunks) if c.modality is not Modality.TEXT and Modality.IMAGE in emb.modalities]
@@ -92,4 +107,7 @@ class EmbeddingSpaces:
 
     def embed_query(self, text: str) -> dict[str, np.ndarray]:
         """The query in every space: ``(dim,)`` for a pooled space, ``(n_query_tokens, dim)`` for a multi-vector one."""
-        return {name: np.asarray(emb.embed_queries([text])[0], dtype=np.float32) for name, emb in self.embedders.items()}
+        out = {name: np.asarray(emb.embed_queries([text])[0], dtype=np.float32) for name, emb in self.embedders.items()}
+        for name, cal in self.calibrations.items():
+            out[name] = cal.center(out[name][None], [Modality.TEXT])[0]
+        return out
