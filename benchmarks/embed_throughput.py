@@ -35,10 +35,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 SIZES = [(320, 240), (640, 480), (800, 600), (1024, 768), (1280, 960), (1600, 1200), (1920, 1080), (1080, 1920), (2048, 1536)]
-WORDS = "the a revenue quarter slide chart growth solar panel roof page table figure market boot red light model data".split()
+WORDS = (
+    "the a revenue quarter slide chart growth solar panel roof page table figure market boot red light model data"
+).split()
 
 
 def write_images(folder: Path, count: int, seed: int = 0) -> list[Path]:
@@ -71,7 +73,7 @@ def build_clip(folder: Path, quick: bool) -> Path:
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(DEFAULT_TEXT_MODEL))  # CLIP's own is not offline
     if quick:
-        tiny = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4)
+        tiny = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
         config = CLIPConfig(text_config={**tiny, "vocab_size": tokenizer.vocab_size}, vision_config=tiny, projection_dim=64)
     else:
         config = CLIPConfig(text_config={"vocab_size": tokenizer.vocab_size})

@@ -81,7 +81,7 @@ def open_image(
     than that (PIL ``draft``), which is several times cheaper than a full decode
     followed by a downscale.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     name = describe(item)
     if isinstance(item, ImageRef):

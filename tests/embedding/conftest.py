@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.embedding.tiny_models import build_clip, build_colbert, build_colpali, build_colqwen2, build_siglip, write_jpegs
+from tests.embedding.tiny_models import (
+    build_clip,
+    build_colbert,
+    build_colpali,
+    build_colqwen2,
+    build_siglip,
+    write_jpegs,
+)
 
 
 @pytest.fixture(scope="session")

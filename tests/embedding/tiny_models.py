@@ -84,7 +84,13 @@ def write_jpegs(folder: Path, sizes: list[tuple[int, int]], seed: int = 0) -> li
 
 def build_colpali(folder: Path) -> Path:
     import torch
-    from transformers import ColPaliConfig, ColPaliForRetrieval, ColPaliProcessor, PaliGemmaConfig, SiglipImageProcessorPil
+    from transformers import (
+        ColPaliConfig,
+        ColPaliForRetrieval,
+        ColPaliProcessor,
+        PaliGemmaConfig,
+        SiglipImageProcessorPil,
+    )
 
     torch.manual_seed(2)
     tok = minilm_tokenizer()
@@ -93,10 +99,10 @@ def build_colpali(folder: Path) -> Path:
     ip.image_seq_length = 16  # (32 / patch 8) ** 2 image tokens
     processor = ColPaliProcessor(image_processor=ip, tokenizer=tok)  # adds <image> and PaliGemma's extra tokens
     vlm = PaliGemmaConfig(
-        text_config=dict(
-            model_type="gemma", vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=1, head_dim=8, pad_token_id=tok.pad_token_id,
-        ),
+        text_config={
+            "model_type": "gemma", "vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 8, "pad_token_id": tok.pad_token_id,
+        },
         vision_config=dict(model_type="siglip_vision_model", **_vision_config(image_size=32, patch_size=8, projection_dim=32)),
         projection_dim=32,
         hidden_size=32,
@@ -109,7 +115,13 @@ def build_colpali(folder: Path) -> Path:
 
 def build_colqwen2(folder: Path) -> Path:
     import torch
-    from transformers import ColQwen2Config, ColQwen2ForRetrieval, ColQwen2Processor, Qwen2VLConfig, Qwen2VLImageProcessorPil
+    from transformers import (
+        ColQwen2Config,
+        ColQwen2ForRetrieval,
+        ColQwen2Processor,
+        Qwen2VLConfig,
+        Qwen2VLImageProcessorPil,
+    )
 
     torch.manual_seed(3)
     tok = minilm_tokenizer()
@@ -119,15 +131,15 @@ def build_colqwen2(folder: Path) -> Path:
     processor = ColQwen2Processor(image_processor=ip, tokenizer=tok)
     ids = tok.convert_tokens_to_ids
     vlm = Qwen2VLConfig(
-        text_config=dict(
-            vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2,
-            rope_parameters={"rope_type": "default", "mrope_section": [1, 1, 2], "rope_theta": 10000.0},
-        ),
-        vision_config=dict(
-            depth=2, embed_dim=32, hidden_size=32, num_heads=4, patch_size=14, spatial_merge_size=2,
-            temporal_patch_size=2, mlp_ratio=2,
-        ),
+        text_config={
+            "vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "rope_parameters": {"rope_type": "default", "mrope_section": [1, 1, 2], "rope_theta": 10000.0},
+        },
+        vision_config={
+            "depth": 2, "embed_dim": 32, "hidden_size": 32, "num_heads": 4, "patch_size": 14, "spatial_merge_size": 2,
+            "temporal_patch_size": 2, "mlp_ratio": 2,
+        },
         image_token_id=ids("<|image_pad|>"),
         vision_start_token_id=ids("<|vision_start|>"),
         vision_end_token_id=ids("<|vision_end|>"),
