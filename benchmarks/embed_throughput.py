@@ -37,10 +37,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
 
-SIZES = [(320, 240), (640, 480), (800, 600), (1024, 768), (1280, 960), (1600, 1200), (1920, 1080), (1080, 1920), (2048, 1536)]
-WORDS = (
-    "the a revenue quarter slide chart growth solar panel roof page table figure market boot red light model data"
-).split()
+SIZES = [
+    (320, 240), (640, 480), (800, 600), (1024, 768), (1280, 960), (1600, 1200), (1920, 1080), (1080, 1920), (2048, 1536),
+]
+WORDS = [
+    "the", "a", "revenue", "quarter", "slide", "chart", "growth", "solar", "panel", "roof",
+    "page", "table", "figure", "market", "boot", "red", "light", "model", "data",
+]
 
 
 def write_images(folder: Path, count: int, seed: int = 0) -> list[Path]:
