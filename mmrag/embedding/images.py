@@ -94,7 +94,7 @@ def open_image(
             raise BadImageError(name, f"could not load the referenced image: {exc}") from exc
         if isinstance(resolved, ImageRef):
             raise BadImageError(name, "the image_loader returned another ImageRef instead of an image")
-        return _decode(resolved, describe(resolved), max_pixels, decode_size, owned=True)
+        return _decode(resolved, name, max_pixels, decode_size, owned=True)  # errors name the reference
     # never draft() a caller's PIL image: it would shrink their object
     return _decode(item, name, max_pixels, decode_size, owned=not isinstance(item, Image.Image))
 

@@ -131,3 +131,11 @@ def test_prefetched_keeps_order_overlaps_and_propagates_errors():
     assert list(prefetched([1, 2], 5, prepare, workers=0)) == [[10, 20]]
     with pytest.raises(ValueError, match="bad item 7"):
         list(prefetched(list(range(10)), 4, prepare))
+
+
+def test_a_bad_image_behind_a_reference_is_reported_against_the_reference(tmp_path):
+    broken = tmp_path / "x.png"
+    broken.write_bytes(b"\x89PNG not really")
+    ref = ImageRef(source="deck.pptx", kind=ImageKind.EMBEDDED, slide=4, index=1)
+    with pytest.raises(BadImageError, match=r"deck\.pptx embedded slide 4 image 1: not a readable image"):
+        open_image(ref, image_loader=lambda r: broken.read_bytes())
