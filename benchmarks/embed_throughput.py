@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--texts", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--skip-images", action="store_true", help="text part only")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "embed_throughput.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -207,20 +208,21 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform()},
         "model": "CLIP tiny (random)" if args.quick else "CLIP ViT-B/32 from CLIPConfig() (random weights)",
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "img").mkdir()
-        paths = write_images(folder / "img", args.images)
-        model_dir = build_clip(folder / "clip", args.quick)
-        print(f"images: {len(paths)} JPEGs, {args.rounds} interleaved rounds", flush=True)
-        report["image"] = image_benchmark(paths, model_dir, args.rounds, args.batch_size)
+    if not args.skip_images:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "img").mkdir()
+            paths = write_images(folder / "img", args.images)
+            model_dir = build_clip(folder / "clip", args.quick)
+            print(f"images: {len(paths)} JPEGs, {args.rounds} interleaved rounds", flush=True)
+            report["image"] = image_benchmark(paths, model_dir, args.rounds, args.batch_size)
     print(f"texts: {args.texts} with MiniLM-L6", flush=True)
     report["text"] = text_benchmark(args.texts, args.rounds, 64)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    img, txt = report["image"], report["text"]
-    print(json.dumps({k: v for k, v in img.items() if k != "seconds_per_round"}, indent=2))
-    print(json.dumps({k: v for k, v in txt.items() if k != "seconds_per_round"}, indent=2))
+    for part in ("image", "text"):
+        if part in report:
+            print(json.dumps({k: v for k, v in report[part].items() if k != "seconds_per_round"}, indent=2))
     print(f"wrote {args.out}")
     return report
 

@@ -55,6 +55,12 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Indices of ``texts``, longest first: batches of similar length pad less (as sentence-transformers'
+    ``encode`` does over its whole input; batching before ``encode`` would otherwise lose that)."""
+    return sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+
+
 def apply_instruction(instruction: str | None, text: str) -> str:
     """``instruction`` as a template when it holds ``{text}`` (``"a photo of {text}"``), else as a prefix
     (``"query: "``, e5/bge style)."""
@@ -121,11 +127,18 @@ class Embedder(ABC):
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries (the query instruction applies)."""
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+        return self._run_texts(list(texts), query=True)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for stored text (the document instruction applies)."""
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+        return self._run_texts(list(texts), query=False)
+
+    def _run_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
+        order = length_order(texts)
+        vectors = self._run([texts[i] for i in order], lambda b: self._embed_texts(b, query=query))
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
 
     def embed_images(self, images: Sequence[Any], *, image_loader: ImageLoader | None = None) -> np.ndarray:
         """Vectors for images: paths, ``PIL.Image``, bytes or ``ImageRef`` (resolved by ``image_loader``,
@@ -213,10 +226,18 @@ class MultiVectorEmbedder(ABC):
         )
 
     def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+        return self._run_texts(list(texts), query=True)
 
     def embed_documents(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+        return self._run_texts(list(texts), query=False)
+
+    def _run_texts(self, texts: list[str], *, query: bool) -> list[np.ndarray]:
+        order = length_order(texts)
+        vectors = self._run([texts[i] for i in order], lambda b: self._embed_texts(b, query=query))
+        out: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for position, vec in zip(order, vectors):
+            out[position] = vec
+        return out
 
     def embed_images(self, images: Sequence[Any], *, image_loader: ImageLoader | None = None) -> list[np.ndarray]:
         """Token vectors for images (same inputs and decode pipeline as ``Embedder.embed_images``)."""

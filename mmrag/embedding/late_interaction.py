@@ -162,7 +162,7 @@ def _projection_weight(model_dir: Path) -> np.ndarray | None:
         if not path.is_file():
             continue
         with safe_open(str(path), framework="np") as f:
-            for key in f:
+            for key in f.keys():  # noqa: SIM118 - safe_open is not iterable
                 if key == "linear.weight" or key.endswith(".linear.weight"):
                     return f.get_tensor(key).astype(np.float32)
     return None

@@ -43,3 +43,13 @@ def test_minilm_batches_equal_one_by_one(text_embedder):
     single = np.concatenate([text_embedder.embed_documents([t]) for t in texts])
     np.testing.assert_allclose(batch, single, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+
+
+def test_texts_are_embedded_longest_first_and_returned_in_input_order(text_embedder):
+    from mmrag.embedding.base import length_order
+
+    texts = ["mid size", "a", "the longest text of these three"]
+    assert length_order(texts) == [2, 0, 1]
+    out = text_embedder.embed_documents(texts)
+    for text, vec in zip(texts, out):
+        np.testing.assert_allclose(vec, text_embedder.embed_documents([text])[0], atol=1e-5)
