@@ -29,9 +29,17 @@ StoreOpt = Annotated[str, typer.Option(
 )]
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection name", envvar="MMRAG_COLLECTION")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Text embedding model: Hugging Face id or local path")]
+ImageModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--image-model",
+        help="Image-text model (CLIP/SigLIP id or local path) for a second 'image' space: images and pages by pixels",
+        envvar="MMRAG_IMAGE_MODEL",
+    ),
+]
 
 
-def _index(store: str, collection: str, model: str | None):
+def _index(store: str, collection: str, model: str | None, image_model: str | None = None):
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
     from mmrag.index import Index
     from mmrag.stores import open_store
@@ -39,8 +47,13 @@ def _index(store: str, collection: str, model: str | None):
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI draws its own progress; keep stdout clean
-    return Index(open_store(store, collection, token=_token(store)),
-                 embedder=SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL))
+    embedder = SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL)
+    if image_model:
+        from mmrag.embedding.clip import ImageTextEmbedder
+        from mmrag.embedding.spaces import EmbeddingSpaces
+
+        embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
+    return Index(open_store(store, collection, token=_token(store)), embedder=embedder)
 
 
 def _token(store: str) -> str | None:
@@ -56,11 +69,12 @@ def ingest(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Load, chunk, embed and store files; exit code 1 if any file failed."""
     try:
-        index = _index(store, collection, model)
+        index = _index(store, collection, model, image_model)
         files = index.ingestor.files(paths)
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -94,6 +108,7 @@ def search(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print hits as a JSON array")] = False,
     rerank: Annotated[
         str | None,
@@ -103,7 +118,7 @@ def search(
 ) -> None:
     """Search the store and print ranked hits."""
     try:
-        index = _index(store, collection, model)
+        index = _index(store, collection, model, image_model)
         reranker = None
         if rerank:
             from mmrag.reranking import reranker_from_spec

@@ -66,11 +66,10 @@ class HalfwayLoader(Loader):
         raise LoaderError(path, "page 2: unreadable")
 
 
-def test_a_file_failing_midway_leaves_nothing_in_the_store(tmp_path, milvus_uri, text_embedder, monkeypatch):
-    monkeypatch.setattr(loaders, "LOADERS", [HalfwayLoader(), *loaders.LOADERS])
+def test_a_file_failing_midway_leaves_nothing_in_the_store(tmp_path, milvus_uri, text_embedder):
     (tmp_path / "broken.half").write_text("x")
     (tmp_path / "ok.txt").write_text("An intact file about glaciers.")
-    index = mmrag.Index(milvus_uri, embedder=text_embedder)
+    index = mmrag.Index(milvus_uri, embedder=text_embedder, loaders=[HalfwayLoader(), *loaders.default_loaders()])
     report = index.ingest([tmp_path])
     outcome = {f.path.split("/")[-1]: f for f in report.files}
     assert outcome["broken.half"].status is Status.FAILED and outcome["broken.half"].reason == "page 2: unreadable"

@@ -11,10 +11,12 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 
+from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageLoader, open_image, prefetched
 from mmrag.errors import MmragError
 from mmrag.types import Modality
 
@@ -41,7 +43,8 @@ class EmbedderSpec:
 
     def describe(self) -> str:
         kind = "multi-vector" if self.multivector else "pooled"
-        return f"{self.model_name} ({kind}, dim {self.dim})"
+        prompts = [f"{k} instruction {v!r}" for k, v in (("query", self.query_instruction), ("document", self.document_instruction)) if v]
+        return f"{self.model_name} ({', '.join([kind, f'dim {self.dim}', *prompts])})"
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -50,6 +53,22 @@ def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         raise ValueError(f"batch_size must be >= 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Indices of ``texts``, longest first: batches of similar length pad less (as sentence-transformers'
+    ``encode`` does over its whole input; batching before ``encode`` would otherwise lose that)."""
+    return sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+
+
+def apply_instruction(instruction: str | None, text: str) -> str:
+    """``instruction`` as a template when it holds ``{text}`` (``"a photo of {text}"``), else as a prefix
+    (``"query: "``, e5/bge style)."""
+    if not instruction:
+        return text
+    if "{text}" in instruction:
+        return instruction.replace("{text}", text)
+    return instruction + text
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
@@ -76,12 +95,21 @@ class Embedder(ABC):
         batch_size: int = 32,
         query_instruction: str | None = None,
         document_instruction: str | None = None,
+        image_loader: ImageLoader | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        decode_workers: int = 2,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
         self.query_instruction = query_instruction
         self.document_instruction = document_instruction
+        self.image_loader = image_loader
+        self.max_pixels = max_pixels
+        self.decode_workers = decode_workers
+
+    def load(self) -> None:
+        """Load the model now rather than on first use (no-op for embedders with nothing to load)."""
 
     @property
     @abstractmethod
@@ -99,17 +127,36 @@ class Embedder(ABC):
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries (the query instruction applies)."""
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+        return self._run_texts(list(texts), query=True)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for stored text (the document instruction applies)."""
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+        return self._run_texts(list(texts), query=False)
 
-    def embed_images(self, images: Sequence[Any]) -> np.ndarray:
-        """Vectors for images: paths, ``PIL.Image``, bytes or ``ImageRef``."""
+    def _run_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
+        order = length_order(texts)
+        vectors = self._run([texts[i] for i in order], lambda b: self._embed_texts(b, query=query))
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out
+
+    def embed_images(self, images: Sequence[Any], *, image_loader: ImageLoader | None = None) -> np.ndarray:
+        """Vectors for images: paths, ``PIL.Image``, bytes or ``ImageRef`` (resolved by ``image_loader``,
+        else the embedder's own, else ``mmrag.loaders.image_refs.open_image``).
+
+        Decoding runs in ``decode_workers`` threads one batch ahead of the model."""
         if Modality.IMAGE not in self.modalities:
             raise MmragError(f"{self.model_name} embeds text only; use an image-text model")
-        return self._run(list(images), self._embed_images)
+        items = list(images)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.load()  # here, not lazily in a decode thread: concurrent first loads would race
+        prepare = partial(self._prepare_image, image_loader=image_loader or self.image_loader)
+        parts = [
+            np.asarray(self._embed_prepared(batch), dtype=np.float32)
+            for batch in prefetched(items, self.batch_size, prepare, self.decode_workers)
+        ]
+        return np.concatenate(parts, axis=0)
 
     def _run(self, items: list[Any], hook: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
         if not items:
@@ -121,8 +168,13 @@ class Embedder(ABC):
     def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
         """Embed one batch of texts."""
 
-    def _embed_images(self, images: list[Any]) -> np.ndarray:
-        raise NotImplementedError
+    def _prepare_image(self, item: Any, image_loader: ImageLoader | None) -> Any:
+        """CPU work for one image, run in a decode thread: by default the decoded RGB ``PIL.Image``."""
+        return open_image(item, image_loader=image_loader, max_pixels=self.max_pixels)
+
+    def _embed_prepared(self, prepared: list[Any]) -> np.ndarray:
+        """Embed one batch of prepared images (image-capable embedders implement this)."""
+        raise NotImplementedError(f"{type(self).__name__} does not embed images")
 
 
 class MultiVectorEmbedder(ABC):
@@ -143,12 +195,21 @@ class MultiVectorEmbedder(ABC):
         batch_size: int = 8,
         query_instruction: str | None = None,
         document_instruction: str | None = None,
+        image_loader: ImageLoader | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        decode_workers: int = 2,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
         self.query_instruction = query_instruction
         self.document_instruction = document_instruction
+        self.image_loader = image_loader
+        self.max_pixels = max_pixels
+        self.decode_workers = decode_workers
+
+    def load(self) -> None:
+        """Load the model now rather than on first use (no-op for embedders with nothing to load)."""
 
     @property
     @abstractmethod
@@ -165,15 +226,29 @@ class MultiVectorEmbedder(ABC):
         )
 
     def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=True))
+        return self._run_texts(list(texts), query=True)
 
     def embed_documents(self, texts: Sequence[str]) -> list[np.ndarray]:
-        return self._run(list(texts), lambda b: self._embed_texts(b, query=False))
+        return self._run_texts(list(texts), query=False)
 
-    def embed_images(self, images: Sequence[Any]) -> list[np.ndarray]:
+    def _run_texts(self, texts: list[str], *, query: bool) -> list[np.ndarray]:
+        order = length_order(texts)
+        vectors = self._run([texts[i] for i in order], lambda b: self._embed_texts(b, query=query))
+        out: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for position, vec in zip(order, vectors):
+            out[position] = vec
+        return out
+
+    def embed_images(self, images: Sequence[Any], *, image_loader: ImageLoader | None = None) -> list[np.ndarray]:
+        """Token vectors for images (same inputs and decode pipeline as ``Embedder.embed_images``)."""
         if Modality.IMAGE not in self.modalities:
             raise MmragError(f"{self.model_name} embeds text only; use a page/image late-interaction model")
-        return self._run(list(images), self._embed_images)
+        self.load()
+        prepare = partial(self._prepare_image, image_loader=image_loader or self.image_loader)
+        out: list[np.ndarray] = []
+        for batch in prefetched(list(images), self.batch_size, prepare, self.decode_workers):
+            out.extend(np.asarray(v, dtype=np.float32) for v in self._embed_prepared(batch))
+        return out
 
     def _run(self, items: list[Any], hook: Callable[[list[Any]], list[np.ndarray]]) -> list[np.ndarray]:
         out: list[np.ndarray] = []
@@ -185,5 +260,8 @@ class MultiVectorEmbedder(ABC):
     def _embed_texts(self, texts: list[str], *, query: bool) -> list[np.ndarray]:
         """Embed one batch of texts to token vectors."""
 
-    def _embed_images(self, images: list[Any]) -> list[np.ndarray]:
-        raise NotImplementedError
+    def _prepare_image(self, item: Any, image_loader: ImageLoader | None) -> Any:
+        return open_image(item, image_loader=image_loader, max_pixels=self.max_pixels)
+
+    def _embed_prepared(self, prepared: list[Any]) -> list[np.ndarray]:
+        raise NotImplementedError(f"{type(self).__name__} does not embed images")

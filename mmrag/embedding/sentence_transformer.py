@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.embedding.base import Embedder, l2_normalize
+from mmrag.embedding.base import Embedder, apply_instruction, l2_normalize
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -34,8 +34,8 @@ class SentenceTransformerEmbedder(Embedder):
                                           document_instruction="passage: ")
         vecs = emb.embed_documents(["a page of text"])  # float32 (1, dim)
 
-    ``query_instruction``/``document_instruction`` are prefixes (e5/bge style);
-    ``prompt_name`` picks a prompt saved with the model instead.
+    ``query_instruction``/``document_instruction`` are prefixes (e5/bge style) or
+    templates holding ``{text}``; ``prompt_name`` picks a prompt saved with the model instead.
     """
 
     def __init__(
@@ -83,11 +83,13 @@ class SentenceTransformerEmbedder(Embedder):
         return int(self.model.get_embedding_dimension())
 
     def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
-        prefix = self.query_instruction if query else self.document_instruction
+        instruction = self.query_instruction if query else self.document_instruction
         prompt_name = self.query_prompt_name if query else self.document_prompt_name
+        if instruction and "{text}" in instruction:  # a template: format here; a plain prefix goes to encode()
+            texts, instruction = [apply_instruction(instruction, t) for t in texts], None
         vectors = self.model.encode(
             texts,
-            prompt=prefix,
+            prompt=instruction,
             prompt_name=prompt_name,
             batch_size=self.batch_size,
             convert_to_numpy=True,

@@ -3,19 +3,26 @@
 Every chunk gets a vector in every space: a text-only space embeds an image
 chunk by its text (OCR, caption, context), an image-text space embeds it by its
 pixels. So no row has a missing vector, and one query searches every space.
+
+A pooled space gives a float32 ``(n_chunks, dim)`` array; a multi-vector
+(late-interaction) space gives a list of ``(n_tokens_i, dim)`` arrays aligned
+with the chunks, and its query is an ``(n_query_tokens, dim)`` array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from mmrag.embedding.base import Embedder, EmbedderSpec
-from mmrag.types import Chunk, ImageRef, Modality
+from mmrag.embedding.base import Embedder, EmbedderSpec, MultiVectorEmbedder
+from mmrag.embedding.calibration import ModalityCalibration
+from mmrag.embedding.images import ImageLoader
+from mmrag.types import Chunk, Modality
 
-ImageLoader = Callable[[ImageRef], Any]
+AnyEmbedder = Embedder | MultiVectorEmbedder
+SpaceVectors = np.ndarray | list[np.ndarray]
 
 
 class EmbeddingSpaces:
@@ -26,9 +33,25 @@ class EmbeddingSpaces:
         spaces = EmbeddingSpaces({"text": SentenceTransformerEmbedder()})
         vectors = spaces.embed_chunks(chunks)      # {"text": (n, 384) float32}
         query = spaces.embed_query("solar panels")  # {"text": (384,) float32}
+
+        spaces = EmbeddingSpaces({"text": SentenceTransformerEmbedder(),
+                                  "pages": PageEmbedder("vidore/colpali-v1.3-hf")},
+                                 image_loader=open_image)
+        spaces.embed_chunks(chunks)["pages"]        # [(n_tokens_i, 128), ...] one per chunk
+
+    ``image_loader`` resolves the chunks' ``ImageRef`` s inside each embedder's
+    decode threads (so a long PDF's page renders are never all in memory);
+    without one, embedders use ``mmrag.loaders.image_refs.open_image``.
+    ``calibrations`` (off by default) centres a pooled space's chunk and query
+    vectors per modality (see ``mmrag.embedding.calibration``).
     """
 
-    def __init__(self, embedders: Mapping[str, Embedder], image_loader: ImageLoader | None = None) -> None:
+    def __init__(
+        self,
+        embedders: Mapping[str, AnyEmbedder],
+        image_loader: ImageLoader | None = None,
+        calibrations: Mapping[str, ModalityCalibration] | None = None,
+    ) -> None:
         if not embedders:
             raise ValueError("at least one embedding space is needed")
         for name in embedders:
@@ -36,6 +59,10 @@ class EmbeddingSpaces:
                 raise ValueError(f"space name {name!r} must be a Python identifier (letters, digits, _)")
         self.embedders = dict(embedders)
         self.image_loader = image_loader
+        self.calibrations = dict(calibrations or {})
+        for name in self.calibrations:
+            if name not in self.embedders or self.embedders[name].multivector:
+                raise ValueError(f"calibration for {name!r} needs a pooled space of that name")
 
     @property
     def embeds_images(self) -> bool:
@@ -54,25 +81,38 @@ class EmbeddingSpaces:
                 return tok
         raise ValueError("no embedder in these spaces exposes a tokenizer to size chunks by")
 
-    def embed_chunks(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
-        """Vectors for ``chunks`` in every space, rows aligned with ``chunks``."""
-        return {name: self._embed_in(emb, chunks) for name, emb in self.embedders.items()}
+    def is_multivector(self, space: str) -> bool:
+        return bool(self.embedders[space].multivector)
 
-    def _embed_in(self, emb: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
-        out = np.zeros((len(chunks), emb.dim), dtype=np.float32)
-        visual = [i for i, c in enumerate(chunks) if c.modality is not Modality.TEXT and Modality.IMAGE in emb.modalities]
-        as_text = [i for i in range(len(chunks)) if i not in set(visual)]
-        if as_text:
-            out[as_text] = emb.embed_documents([chunks[i].embed_text for i in as_text])
-        if visual:
-            images = [self._image(chunks[i]) for i in visual]
-            out[visual] = emb.embed_images(images)
+    def embed_chunks(self, chunks: Sequence[Chunk]) -> dict[str, SpaceVectors]:
+        """Vectors for ``chunks`` in every space, rows (or list items) aligned with ``chunks``."""
+        out = {name: self._embed_in(emb, chunks) for name, emb in self.embedders.items()}
+        for name, cal in self.calibrations.items():
+            out[name] = cal.center(out[name], [c.modality for c in chunks])
         return out
 
-    def _image(self, chunk: Chunk) -> Any:
-        assert chunk.image is not None
-        return self.image_loader(chunk.image) if self.image_loader else chunk.image
+    def _embed_in(self, emb: AnyEmbedder, chunks: Sequence[Chunk]) -> SpaceVectors:
+        visual = [i for i, c in enumerate(chunks) if c.modality is not Modality.TEXT and Modality.IMAGE in emb.modalities]
+        visual_set = set(visual)
+        as_text = [i for i in range(len(chunks)) if i not in visual_set]
+        text_vecs = emb.embed_documents([chunks[i].embed_text for i in as_text]) if as_text else None
+        image_vecs = emb.embed_images([chunks[i].image for i in visual], image_loader=self.image_loader) if visual else None
+        if emb.multivector:
+            out: list[Any] = [None] * len(chunks)
+            for rows, vecs in ((as_text, text_vecs), (visual, image_vecs)):
+                for i, v in zip(rows, vecs if vecs is not None else []):
+                    out[i] = v
+            return out
+        array = np.zeros((len(chunks), emb.dim), dtype=np.float32)
+        if text_vecs is not None:
+            array[as_text] = text_vecs
+        if image_vecs is not None:
+            array[visual] = image_vecs
+        return array
 
     def embed_query(self, text: str) -> dict[str, np.ndarray]:
-        """The query vector in every space."""
-        return {name: emb.embed_queries([text])[0] for name, emb in self.embedders.items()}
+        """The query in every space: ``(dim,)`` for a pooled space, ``(n_query_tokens, dim)`` for a multi-vector one."""
+        out = {name: np.asarray(emb.embed_queries([text])[0], dtype=np.float32) for name, emb in self.embedders.items()}
+        for name, cal in self.calibrations.items():
+            out[name] = cal.center(out[name][None], [Modality.TEXT])[0]
+        return out

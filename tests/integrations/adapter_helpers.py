@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from mmrag.embedding.base import Embedder, l2_normalize
-from mmrag.types import Hit, ImageRef, Modality
+from mmrag.types import Hit, Modality
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DATA = ROOT / "examples" / "data"
@@ -48,15 +48,11 @@ class TinyClipEmbedder(Embedder):
             out = self.model.get_text_features(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
         return l2_normalize(_tensor(out).numpy())
 
-    def _embed_images(self, images: list[Any]) -> np.ndarray:
+    def _embed_prepared(self, images: list[Any]) -> np.ndarray:
         import torch
-        from PIL import Image
 
-        self.batches.append(len(images))
-        pils = []
-        for img in images:
-            path = img.source if isinstance(img, ImageRef) else img
-            pils.append(Image.open(path).convert("RGB"))
+        self.batches.append(len(images))  # decoded PIL images, from the base class's decode threads
+        pils = images
         pixels = self.processor(images=pils, return_tensors="pt")["pixel_values"]
         with torch.no_grad():
             out = self.model.get_image_features(pixel_values=pixels)

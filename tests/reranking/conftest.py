@@ -125,7 +125,7 @@ class TinyClipEmbedder(Embedder):
         with torch.no_grad():
             return self._pooled(self.model.get_text_features(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]))
 
-    def _embed_images(self, images: list[Any]) -> np.ndarray:
+    def _embed_prepared(self, images: list[Any]) -> np.ndarray:
         import torch
 
         pixels = self.processor(images=images, return_tensors="pt")["pixel_values"]

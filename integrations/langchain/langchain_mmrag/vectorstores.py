@@ -17,7 +17,6 @@ from langchain_mmrag.search import run_search, search_options
 from mmrag.embedding.base import Embedder
 from mmrag.index import Index
 from mmrag.stores import SearchMode, SearchRequest
-from mmrag.stores.base import VectorStore as MmragStore
 from mmrag.types import Chunk
 
 
