@@ -45,8 +45,16 @@ def ingest(
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Also remove stored sources under PATHS whose files are gone")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be added, replaced and removed; write nothing")] = False,
 ) -> None:
-    """Load, chunk, embed and store files; exit code 1 if any file failed."""
+    """Load, chunk, embed and store files; exit code 1 if any file failed.
+
+    Unchanged files (same size and mtime, or same content) are skipped without
+    loading them; a run that was killed finishes when run again."""
+    if dry_run:
+        _dry_run(paths, store, collection, model, prune, json_out)
+        return
     try:
         index = _index(store, collection, model)
         files = index.ingestor.files(paths)
@@ -59,7 +67,7 @@ def ingest(
             def step(outcome: FileOutcome) -> None:
                 bar.update(task, advance=1, description=Path(outcome.path).name)
 
-            report = index.ingest(files, on_file=step)
+            report = index.ingestor.run(paths, on_file=step, prune=prune)
         index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -70,6 +78,36 @@ def ingest(
         for line in report.lines():
             out.print(line, markup=False, highlight=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _dry_run(paths: list[Path], store: str, collection: str, model: str | None, prune: bool, json_out: bool) -> None:
+    """Print what ``ingest`` would do. Opening a Milvus Lite file that does not
+    exist yet creates it, so that is undone: a dry run leaves no trace."""
+    import shutil
+
+    from mmrag.stores.milvus import parse_uri
+
+    try:
+        uri, is_lite = parse_uri(store)
+    except MmragError:
+        uri, is_lite = store, False  # another backend's URI: nothing local to undo
+    lite = Path(uri).expanduser() if is_lite else None
+    fresh = lite if lite is not None and not lite.exists() else None
+    try:
+        index = _index(store, collection, model)
+        plan = index.ingestor.plan(paths, prune=prune)
+        index.close()
+    except MmragError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        if fresh is not None and fresh.is_dir():
+            shutil.rmtree(fresh)
+    if json_out:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in plan.lines():
+            out.print(line, markup=False, highlight=False)
 
 
 @app.command()
