@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmrag.errors import MmragError
-from mmrag.ingest import FileOutcome
+from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 
@@ -24,6 +26,13 @@ err = Console(stderr=True, soft_wrap=True)
 StoreOpt = Annotated[str, typer.Option("--store", help="*.db (Milvus Lite), milvus://host:19530 or http(s)://host:port", envvar="MMRAG_STORE")]
 CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection name", envvar="MMRAG_COLLECTION")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Text embedding model: Hugging Face id or local path")]
+
+
+class Engine(str, Enum):
+    """Who runs ingestion: one process, or a Daft pipeline (local runner, or Ray with --ray-address)."""
+
+    SINGLE = "single"
+    DAFT = "daft"
 
 
 def _index(store: str, collection: str, model: str | None):
@@ -47,28 +56,37 @@ def ingest(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also remove stored sources under PATHS whose files are gone")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be added, replaced and removed; write nothing")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="single: one process; daft: a Daft pipeline (extra 'distributed')")] = Engine.SINGLE,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Run the Daft pipeline on this Ray cluster: 'auto' or ray://head:10001")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Daft: instances of each stage (local processes or Ray actors)")] = None,
 ) -> None:
     """Load, chunk, embed and store files; exit code 1 if any file failed.
 
     Unchanged files (same size and mtime, or same content) are skipped without
     loading them; a run that was killed finishes when run again."""
+    if engine is not Engine.DAFT and (ray_address or workers):
+        err.print("error: --ray-address and --workers go with --engine daft", markup=False)
+        raise typer.Exit(2)
     if dry_run:
         _dry_run(paths, store, collection, model, prune, json_out)
         return
     try:
-        index = _index(store, collection, model)
-        files = index.ingestor.files(paths)
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
         ) as bar:
-            task = bar.add_task("", total=len(files))
+            task = bar.add_task("", total=None)
 
             def step(outcome: FileOutcome) -> None:
                 bar.update(task, advance=1, description=Path(outcome.path).name)
 
-            report = index.ingestor.run(paths, on_file=step, prune=prune)
-        index.close()
+            if engine is Engine.DAFT:
+                report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
+            else:
+                index = _index(store, collection, model)
+                bar.update(task, total=len(index.ingestor.files(paths)))
+                report = index.ingestor.run(paths, on_file=step, prune=prune)
+                index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
@@ -78,6 +96,18 @@ def ingest(
         for line in report.lines():
             out.print(line, markup=False, highlight=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _ingest_daft(
+    paths: list[Path], store: str, collection: str, model: str | None, workers: int | None, ray_address: str | None,
+    prune: bool, step: ProgressHook,
+) -> IngestReport:
+    from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
+    from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
+
+    config = StoreConfig(store, collection, os.environ.get("MILVUS_TOKEN"))
+    spaces = partial(text_spaces, model or DEFAULT_TEXT_MODEL)
+    return DaftIngestor(config, spaces, workers=workers, ray_address=ray_address).run(paths, on_file=step, prune=prune)
 
 
 def _dry_run(paths: list[Path], store: str, collection: str, model: str | None, prune: bool, json_out: bool) -> None:
