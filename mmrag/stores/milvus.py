@@ -136,7 +136,12 @@ class MilvusStore(VectorStore):
             self.local_path = Path(self.uri).expanduser().resolve()
             self.local_path.parent.mkdir(parents=True, exist_ok=True)
         self.collection = collection
-        self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "")
+        # Milvus Lite serves gRPC in-process with gRPC's default ping policy, which
+        # answers pymilvus' idle keepalive pings (every 10 s) with GOAWAY
+        # "too_many_pings"; a client idle for a while (e.g. while a pipeline loads
+        # models) then fails to reconnect. A local server needs no keepalive.
+        options = {"grpc.keepalive_permit_without_calls": 0, "grpc.keepalive_time_ms": 3_600_000} if self.is_lite else {}
+        self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "", grpc_options=options)
         self._spaces: dict[str, EmbedderSpec] | None = None
 
     # -- collection ---------------------------------------------------------

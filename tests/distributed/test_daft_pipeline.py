@@ -89,6 +89,7 @@ def test_daft_engine_matches_single_process(tmp_path, text_embedder):
     out.close()
 
 
+@pytest.mark.slow
 def test_bad_files_fail_alone_on_the_daft_engine(tmp_path):
     (tmp_path / "ok.txt").write_text("Owls hunt at night with silent feathers.\n")
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
