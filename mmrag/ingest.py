@@ -27,7 +27,16 @@ from mmrag.embedding.base import batched
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
 from mmrag.loaders import find_loader
-from mmrag.manifest import LOOKUP_BATCH, Change, FileState, Manifest, decide, is_under, open_manifest, pipeline_fingerprint
+from mmrag.manifest import (
+    LOOKUP_BATCH,
+    Change,
+    FileState,
+    Manifest,
+    decide,
+    is_under,
+    open_manifest,
+    pipeline_fingerprint,
+)
 from mmrag.stores.base import VectorStore, check_specs
 from mmrag.types import Chunk, stable_id
 

@@ -25,12 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from mmrag.chunking import Chunker, WindowOptions
-from mmrag.distributed.records import chunk_from_json, chunk_to_json, pack_vectors, pick_rows, split_rows, unpack_vectors
+from mmrag.distributed.records import (
+    chunk_from_json,
+    chunk_to_json,
+    pack_vectors,
+    pick_rows,
+    split_rows,
+    unpack_vectors,
+)
 from mmrag.embedding.base import batched
 from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import MissingDependencyError, StoreError
-from mmrag.ingest import FileOutcome, IngestReport, Ingestor, Plan, Prepared, ProgressHook, Status, commit, prepare
+from mmrag.ingest import FileOutcome, Ingestor, IngestReport, Plan, Prepared, ProgressHook, Status, commit, prepare
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
 from mmrag.stores import VectorStore, open_store
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ def unpack_vectors(data: bytes, dim: int) -> np.ndarray:
 def split_rows(vectors: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
     """Rows of one batched embedding call given back to the sources they came from."""
     bounds = np.cumsum([0, *counts])
-    return [vectors[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    return [vectors[a:b] for a, b in pairwise(bounds)]
 
 
 def pick_rows(vectors: Mapping[str, np.ndarray], order: Mapping[str, int], chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
