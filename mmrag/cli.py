@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmrag.errors import MmragError
-from mmrag.ingest import FileOutcome
+from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 
@@ -37,6 +39,13 @@ ImageModelOpt = Annotated[
         envvar="MMRAG_IMAGE_MODEL",
     ),
 ]
+
+
+class Engine(str, Enum):
+    """Who runs ingestion: one process, or a Daft pipeline (local runner, or Ray with --ray-address)."""
+
+    SINGLE = "single"
+    DAFT = "daft"
 
 
 def _index(store: str, collection: str, model: str | None, image_model: str | None = None):
@@ -71,22 +80,42 @@ def ingest(
     model: ModelOpt = None,
     image_model: ImageModelOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Also remove stored sources under PATHS whose files are gone")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be added, replaced and removed; write nothing")] = False,
+    engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="single: one process; daft: a Daft pipeline (extra 'distributed')")] = Engine.SINGLE,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Run the Daft pipeline on this Ray cluster: 'auto' or ray://head:10001")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Daft: instances of each stage (local processes or Ray actors)")] = None,
 ) -> None:
-    """Load, chunk, embed and store files; exit code 1 if any file failed."""
+    """Load, chunk, embed and store files; exit code 1 if any file failed.
+
+    Unchanged files (same size and mtime, or same content) are skipped without
+    loading them; a run that was killed finishes when run again."""
+    if engine is not Engine.DAFT and (ray_address or workers):
+        err.print("error: --ray-address and --workers go with --engine daft", markup=False)
+        raise typer.Exit(2)
+    if engine is Engine.DAFT and image_model:
+        err.print("error: --image-model is not supported with --engine daft yet; use --engine single", markup=False)
+        raise typer.Exit(2)
+    if dry_run:
+        _dry_run(paths, store, collection, model, image_model, prune, json_out)
+        return
     try:
-        index = _index(store, collection, model, image_model)
-        files = index.ingestor.files(paths)
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
         ) as bar:
-            task = bar.add_task("", total=len(files))
+            task = bar.add_task("", total=None)
 
             def step(outcome: FileOutcome) -> None:
                 bar.update(task, advance=1, description=Path(outcome.path).name)
 
-            report = index.ingest(files, on_file=step)
-        index.close()
+            if engine is Engine.DAFT:
+                report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
+            else:
+                index = _index(store, collection, model, image_model)
+                bar.update(task, total=len(index.ingestor.files(paths)))
+                report = index.ingestor.run(paths, on_file=step, prune=prune)
+                index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
@@ -96,6 +125,50 @@ def ingest(
         for line in report.lines():
             out.print(line, markup=False, highlight=False)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _ingest_daft(
+    paths: list[Path], store: str, collection: str, model: str | None, workers: int | None, ray_address: str | None,
+    prune: bool, step: ProgressHook,
+) -> IngestReport:
+    from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
+    from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
+
+    config = StoreConfig(store, collection, os.environ.get("MILVUS_TOKEN"))
+    spaces = partial(text_spaces, model or DEFAULT_TEXT_MODEL)
+    return DaftIngestor(config, spaces, workers=workers, ray_address=ray_address).run(paths, on_file=step, prune=prune)
+
+
+def _dry_run(
+    paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool
+) -> None:
+    """Print what ``ingest`` would do. Opening a Milvus Lite file that does not
+    exist yet creates it, so that is undone: a dry run leaves no trace."""
+    import shutil
+
+    from mmrag.stores.milvus import parse_uri
+
+    try:
+        uri, is_lite = parse_uri(store)
+    except MmragError:
+        uri, is_lite = store, False  # another backend's URI: nothing local to undo
+    lite = Path(uri).expanduser() if is_lite else None
+    fresh = lite if lite is not None and not lite.exists() else None
+    try:
+        index = _index(store, collection, model, image_model)
+        plan = index.ingestor.plan(paths, prune=prune)
+        index.close()
+    except MmragError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        if fresh is not None and fresh.is_dir():
+            shutil.rmtree(fresh)
+    if json_out:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in plan.lines():
+            out.print(line, markup=False, highlight=False)
 
 
 @app.command()

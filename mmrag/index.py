@@ -12,7 +12,7 @@ from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.ingest import IngestReport, Ingestor, ProgressHook
-from mmrag.loaders import Loader, default_loaders
+from mmrag.loaders import Loader
 from mmrag.retrieval.collapse import collapse_page_renders
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
 from mmrag.stores.base import check_specs
@@ -52,13 +52,11 @@ class Index:
         embedder = embedder or SentenceTransformerEmbedder()
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
-        # Page renders are only worth storing when some space embeds their pixels;
-        # in a text-only collection they would just repeat their page's text hits.
-        self.loaders = loaders if loaders is not None else default_loaders(render_pages=self.spaces.embeds_images)
+        self.loaders = loaders  # None: the Ingestor's default (mmrag.ingest.loaders_for)
 
     @property
     def ingestor(self) -> Ingestor:
-        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), self.loaders)
+        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), loaders=self.loaders)
 
     def ingest(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced."""

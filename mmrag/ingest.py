@@ -3,24 +3,43 @@
 Each source is loaded and chunked completely before anything is written, and
 written with ``write_source`` (new rows first, then the stale ones removed), so
 a file that fails leaves nothing half-written and a re-run never duplicates.
+
+With a manifest (``mmrag.manifest``) a re-run skips unchanged files before
+loading them; the manifest entry is written after the chunks, so a run killed
+at any point is finished by running it again. The steps (``triage``,
+``prepare``, ``commit``) are functions of their inputs so the distributed
+engine (``mmrag.distributed``) runs the very same ones on its workers.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mmrag.chunking import Chunker
+from mmrag.embedding.base import batched
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
-from mmrag.loaders import Loader, find_loader
+from mmrag.loaders import Loader, default_loaders, find_loader
 from mmrag.loaders.ocr import ocr_skipped_note
-from mmrag.stores.base import VectorStore
-from mmrag.types import stable_id
+from mmrag.manifest import (
+    LOOKUP_BATCH,
+    Change,
+    FileState,
+    Manifest,
+    decide,
+    is_under,
+    open_manifest,
+    pipeline_fingerprint,
+)
+from mmrag.stores.base import VectorStore, check_specs
+from mmrag.types import Chunk, stable_id
 
 
 class Status(str, Enum):
@@ -28,6 +47,7 @@ class Status(str, Enum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
+    REMOVED = "removed"  # gone from disk, pruned from the store (--prune)
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,7 @@ class IngestReport:
             "files_unchanged": self.count(Status.UNCHANGED),
             "files_skipped": self.count(Status.SKIPPED),
             "files_failed": self.count(Status.FAILED),
+            "files_removed": self.count(Status.REMOVED),
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
             "files": [
@@ -77,13 +98,16 @@ class IngestReport:
         """The human report: totals, then one line per file that needs attention."""
         out = [
             f"files ingested: {self.count(Status.INGESTED)}, unchanged: {self.count(Status.UNCHANGED)}, "
-            f"skipped: {self.count(Status.SKIPPED)}, failed: {self.count(Status.FAILED)}",
+            f"skipped: {self.count(Status.SKIPPED)}, failed: {self.count(Status.FAILED)}, "
+            f"removed: {self.count(Status.REMOVED)}",
             f"chunks written: {self.chunks_written}",
             f"seconds: {self.seconds:.1f}",
         ]
         for f in self.files:
             if f.status in (Status.FAILED, Status.SKIPPED):
                 out.append(f"{f.status.value}: {f.path}: {f.reason}")
+            elif f.status is Status.REMOVED:
+                out.append(f"removed: {f.path} ({f.chunks} chunks)")
             out.extend(f"note: {f.path}: {n}" for n in f.notes)
         return out
 
@@ -113,35 +137,156 @@ def doc_id_for(path: Path) -> str:
 
 
 ProgressHook = Callable[[FileOutcome], None]
+Embed = Callable[[list[Chunk]], Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One source loaded and chunked, not yet written."""
+
+    state: FileState
+    chunks: list[Chunk]
+    notes: tuple[str, ...] = ()
+
+
+def failure(source: str, exc: Exception) -> FileOutcome:
+    """The outcome for a file whose step raised: skipped when no loader takes
+    it, failed (with the reason) otherwise, so the other files go on."""
+    if isinstance(exc, UnsupportedFileError):
+        return FileOutcome(source, Status.SKIPPED, reason=exc.problem)
+    if isinstance(exc, LoaderError):
+        return FileOutcome(source, Status.FAILED, reason=exc.problem)
+    if isinstance(exc, MmragError):
+        return FileOutcome(source, Status.FAILED, reason=str(exc))
+    return FileOutcome(source, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")  # a loader library's own error
+
+
+def loaders_for(spaces: EmbeddingSpaces) -> list[Loader]:
+    """Every loader; page renders only when some space embeds their pixels (in a
+    text-only collection a render would just repeat its page's text hits)."""
+    return default_loaders(render_pages=spaces.embeds_images)
+
+
+def prepare(chunker: Chunker, state: FileState, loaders: list[Loader] | None = None) -> Prepared | FileOutcome:
+    """Load and chunk one file (hashing it first, for its manifest entry)."""
+    try:
+        state = state.hashed()
+        loader, note = find_loader(state.path, loaders)
+        notes = (note,) if note else ()
+        chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))
+        notes += tuple(sorted({str(c.metadata["decode_note"]) for c in chunks if c.metadata.get("decode_note")}))
+        ocr_note = ocr_skipped_note(c.metadata for c in chunks)
+        notes += (ocr_note,) if ocr_note else ()
+    except Exception as exc:
+        return failure(state.source, exc)
+    if not chunks:
+        return FileOutcome(state.source, Status.SKIPPED, reason="no extractable content", notes=notes)
+    return Prepared(state, chunks, notes)
+
+
+def commit(
+    store: VectorStore, manifest: Manifest | None, fingerprint: str, prepared: Prepared, embed: Embed
+) -> FileOutcome:
+    """Write a prepared source: only chunks the store lacks are embedded and
+    inserted, stale ones removed, and the manifest entry written LAST."""
+    state, source = prepared.state, prepared.state.source
+    try:
+        wanted = {c.id for c in prepared.chunks}
+        existing = store.chunk_ids(state.doc_id)
+        if existing == wanted:
+            outcome = FileOutcome(source, Status.UNCHANGED, notes=prepared.notes)
+        else:
+            new = [c for c in prepared.chunks if c.id not in existing]
+            store.write_source(state.doc_id, new, embed(new), keep=wanted)
+            outcome = FileOutcome(source, Status.INGESTED, chunks=len(new), notes=prepared.notes)
+        if manifest is not None:
+            manifest.put([state.entry(len(wanted), fingerprint)])
+        return outcome
+    except Exception as exc:
+        return failure(source, exc)
+
+
+@dataclass
+class Plan:
+    """What a run would do (``--dry-run``): nothing is written to make it."""
+
+    add: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    problems: list[FileOutcome] = field(default_factory=list)  # would be skipped or fail, and why
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "add": self.add,
+            "replace": self.replace,
+            "unchanged": self.unchanged,
+            "remove": self.remove,
+            "problems": [{"path": f.path, "status": f.status.value, "reason": f.reason} for f in self.problems],
+        }
+
+    def lines(self) -> list[str]:
+        out = [
+            f"would add: {len(self.add)}, replace: {len(self.replace)}, remove: {len(self.remove)}, "
+            f"unchanged: {len(self.unchanged)}, problems: {len(self.problems)} (dry run: nothing written)"
+        ]
+        for verb, items in (("add", self.add), ("replace", self.replace), ("remove", self.remove)):
+            out.extend(f"{verb}: {p}" for p in items)
+        out.extend(f"{f.status.value}: {f.path}: {f.reason}" for f in self.problems)
+        return out
 
 
 @dataclass
 class Ingestor:
-    """Runs ingestion into one store with one embedder.
+    """Runs ingestion into one store with one set of embedders.
 
     Example::
 
         spaces = EmbeddingSpaces({"text": SentenceTransformerEmbedder()})
         ingestor = Ingestor(store, spaces, Chunker(spaces.tokenizer))
-        report = ingestor.run(["examples/data"])
+        report = ingestor.run(["examples/data"])             # again: unchanged files skipped
+        plan = ingestor.plan(["examples/data"], prune=True)  # what a run would do
     """
 
     store: VectorStore
     spaces: EmbeddingSpaces
     chunker: Chunker
-    loaders: list[Loader] | None = None  # None: mmrag.loaders.LOADERS
+    manifest: Manifest | None = None  # default: the store's own (see mmrag.manifest.open_manifest)
+    loaders: list[Loader] | None = None  # default: every loader; page renders only if some space embeds images
 
-    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
+    def __post_init__(self) -> None:
+        if self.manifest is None:
+            self.manifest = open_manifest(self.store)
+        if self.loaders is None:
+            self.loaders = loaders_for(self.spaces)
+
+    @property
+    def fingerprint(self) -> str:
+        return pipeline_fingerprint(self.spaces.specs(), self.chunker.options)
+
+    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False) -> IngestReport:
+        """Ingest ``paths``; with ``prune``, also remove the sources under them that are gone from disk."""
         started = time.perf_counter()
+        paths = list(paths)
         self.store.ensure_collection(self.spaces.specs())
         report = IngestReport()
-        for path in self.files(paths):
-            outcome = self.ingest_file(path)
+
+        def done(outcome: FileOutcome) -> None:
             report.files.append(outcome)
             if on_file:
                 on_file(outcome)
+
+        for batch in batched(self.files(paths), LOOKUP_BATCH):
+            for item in self.triage(batch):
+                if isinstance(item, FileOutcome):
+                    done(item)
+                else:
+                    done(self._ingest(item))
+        if prune:
+            for outcome in self.prune(paths):
+                done(outcome)
         if report.chunks_written:
-            self.store.flush()
+            self.store.flush()  # seal what was written so later searches scan few, indexed segments
         report.seconds = time.perf_counter() - started
         return report
 
@@ -149,32 +294,108 @@ class Ingestor:
         """The files a run over ``paths`` would visit (never the store's own files)."""
         return list(iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []))
 
+    def triage(self, paths: list[Path]) -> list[FileState | FileOutcome]:
+        """Per file, in order: an outcome when it needs no loading (unchanged, or
+        an error), else its state to ingest. One manifest look-up for the batch;
+        a file is hashed only when size and mtime do not settle it."""
+        fingerprint = self.fingerprint
+        ids = [doc_id_for(p) for p in paths]
+        known = self.manifest.lookup(ids) if self.manifest else {}
+        out: list[FileState | FileOutcome] = []
+        for path, doc_id in zip(paths, ids):
+            try:
+                if not path.exists():
+                    raise LoaderError(path, "no such file")
+                entry = known.get(doc_id)
+                change, state = decide(FileState.of(path, doc_id), entry, fingerprint)
+                if change is Change.TOUCH and self.manifest is not None and entry is not None:
+                    # Same bytes under a new mtime: refresh the entry so the next run needs no hash.
+                    self.manifest.put([state.entry(entry.chunks, fingerprint)])
+                out.append(FileOutcome(str(path), Status.UNCHANGED) if change in (Change.UNCHANGED, Change.TOUCH) else state)
+            except Exception as exc:
+                out.append(failure(str(path), exc))
+        return out
+
     def ingest_file(self, path: Path) -> FileOutcome:
-        source = str(path)
-        try:
-            if not path.exists():
-                raise LoaderError(path, "no such file")
-            loader, note = find_loader(path, self.loaders)
-            notes = (note,) if note else ()
-            doc_id = doc_id_for(path)
-            chunks = list(self.chunker.chunk(doc_id, loader.load(path, source)))
-            notes += tuple(sorted({str(c.metadata["decode_note"]) for c in chunks if c.metadata.get("decode_note")}))
-            ocr_note = ocr_skipped_note(c.metadata for c in chunks)
-            notes += (ocr_note,) if ocr_note else ()
-            if not chunks:
-                return FileOutcome(source, Status.SKIPPED, reason="no extractable content", notes=notes)
-            wanted = {c.id for c in chunks}
-            existing = self.store.chunk_ids(doc_id)
-            if existing == wanted:
-                return FileOutcome(source, Status.UNCHANGED, notes=notes)
-            new = [c for c in chunks if c.id not in existing]
-            self.store.write_source(doc_id, new, self.spaces.embed_chunks(new), keep=wanted)
-            return FileOutcome(source, Status.INGESTED, chunks=len(new), notes=notes)
-        except UnsupportedFileError as exc:
-            return FileOutcome(source, Status.SKIPPED, reason=exc.problem)
-        except LoaderError as exc:
-            return FileOutcome(source, Status.FAILED, reason=exc.problem)
-        except MmragError as exc:
-            return FileOutcome(source, Status.FAILED, reason=str(exc))
-        except Exception as exc:  # a loader library's own error: report it, go on
-            return FileOutcome(source, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")
+        """Ingest one file (skipped before loading when the manifest says it is unchanged)."""
+        (item,) = self.triage([path])
+        return item if isinstance(item, FileOutcome) else self._ingest(item)
+
+    def _ingest(self, state: FileState) -> FileOutcome:
+        prepared = prepare(self.chunker, state, self.loaders)
+        if isinstance(prepared, FileOutcome):
+            return prepared
+        return commit(self.store, self.manifest, self.fingerprint, prepared, self.spaces.embed_chunks)
+
+    def gone(self, paths: Iterable[str | Path]) -> dict[str, str]:
+        """``doc_id -> source`` of stored sources under ``paths`` whose file no
+        longer exists: those in the manifest, and those a killed run wrote
+        without an entry (recognised only when their recorded path still
+        resolves to their doc id, so a relative path read from elsewhere is never
+        taken for a missing file). Scans the whole collection: --prune only."""
+        roots = [Path(p).resolve() for p in paths]
+        gone: dict[str, str] = {}
+        recorded: set[str] = set()
+        if self.manifest is not None:
+            for entry in self.manifest.entries():
+                recorded.add(entry.doc_id)
+                if is_under(entry.path, roots) and not Path(entry.path).exists():
+                    gone[entry.doc_id] = entry.source
+        for info in self.store.sources():
+            if info.doc_id in recorded:
+                continue
+            path = Path(info.source)
+            if doc_id_for(path) == info.doc_id and is_under(path.resolve(), roots) and not path.exists():
+                gone[info.doc_id] = info.source
+        return gone
+
+    def prune(self, paths: Iterable[str | Path]) -> list[FileOutcome]:
+        """Remove the sources under ``paths`` that are gone from disk: chunks
+        first, then the manifest entry (a kill in between is finished next time)."""
+        outcomes = []
+        for doc_id, source in sorted(self.gone(paths).items(), key=lambda kv: kv[1]):
+            removed = self.store.delete_source(doc_id)
+            if self.manifest is not None:
+                self.manifest.delete([doc_id])
+            outcomes.append(FileOutcome(source, Status.REMOVED, chunks=removed))
+        return outcomes
+
+    def plan(self, paths: Iterable[str | Path], *, prune: bool = False) -> Plan:
+        """What ``run`` would do, writing nothing. A file with no manifest entry
+        whose source already has chunks (written by a killed run or before the
+        manifest existed) is loaded and chunked to tell unchanged from replace."""
+        paths = list(paths)
+        stored = self.store.spaces()
+        if stored:
+            check_specs(self.store.collection, stored, self.spaces.specs())
+        fingerprint = self.fingerprint
+        plan = Plan()
+        for batch in batched(self.files(paths), LOOKUP_BATCH):
+            ids = [doc_id_for(p) for p in batch]
+            known = self.manifest.lookup(ids) if self.manifest else {}
+            for path, doc_id in zip(batch, ids):
+                source = str(path)
+                try:
+                    if not path.exists():
+                        raise LoaderError(path, "no such file")
+                    change, state = decide(FileState.of(path, doc_id), known.get(doc_id), fingerprint)
+                    if change in (Change.UNCHANGED, Change.TOUCH):
+                        plan.unchanged.append(source)
+                        continue
+                    find_loader(path, self.loaders)  # unsupported or unreadable files would be skipped or fail
+                    existing = self.store.chunk_ids(doc_id) if change is Change.ADD else None
+                    if not existing:
+                        (plan.add if change is Change.ADD else plan.replace).append(source)
+                        continue
+                    prepared = prepare(self.chunker, state, self.loaders)
+                    if isinstance(prepared, FileOutcome):
+                        plan.problems.append(prepared)
+                    elif {c.id for c in prepared.chunks} == existing:
+                        plan.unchanged.append(source)
+                    else:
+                        plan.replace.append(source)
+                except Exception as exc:
+                    plan.problems.append(failure(source, exc))
+        if prune:
+            plan.remove = sorted(self.gone(paths).values())
+        return plan

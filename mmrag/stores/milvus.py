@@ -234,7 +234,12 @@ class MilvusStore(VectorStore):
         if not 1 <= tokens_per_row <= 256:
             raise StoreError(f"tokens_per_row must be in 1..256, got {tokens_per_row}")
         self.tokens_per_row = tokens_per_row
-        self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "")
+        # Milvus Lite serves gRPC in-process with gRPC's default ping policy, which
+        # answers pymilvus' idle keepalive pings (every 10 s) with GOAWAY
+        # "too_many_pings"; a client idle for a while (e.g. while a pipeline loads
+        # models) then fails to reconnect. A local server needs no keepalive.
+        options = {"grpc.keepalive_permit_without_calls": 0, "grpc.keepalive_time_ms": 3_600_000} if self.is_lite else {}
+        self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "", grpc_options=options)
         self._spaces: dict[str, EmbedderSpec] | None = None
         self._layout = "companion"
 

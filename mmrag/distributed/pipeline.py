@@ -1,0 +1,290 @@
+"""Ingestion as a Daft pipeline: the core's loaders, chunker, embedders, store
+and manifest, scheduled by Daft on its local runner or on a Ray cluster.
+
+    driver:  list files, stat them, one manifest look-up per batch
+             (unchanged files never enter the pipeline)
+    prepare: load + chunk one file          (class UDF: tokenizer once per worker)
+    embed:   vectors in every space         (class UDF, batched: model once per worker)
+    commit:  write_source, then manifest    (class UDF: one store client per worker)
+    driver:  outcomes streamed back into an IngestReport; --prune last
+
+Each stage calls the same function single-process ingestion calls
+(``mmrag.ingest.prepare`` and ``commit``), so both engines write the same rows
+with the same ids. A source travels as ONE row from start to end: its chunks
+are written together, then its manifest entry, so a killed run is finished by
+running it again, exactly as with the single-process engine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmrag.chunking import Chunker, WindowOptions
+from mmrag.distributed.records import (
+    chunk_from_json,
+    chunk_to_json,
+    pack_vectors,
+    pick_rows,
+    split_rows,
+    unpack_vectors,
+)
+from mmrag.embedding.base import batched
+from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
+from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.errors import MissingDependencyError, StoreError
+from mmrag.ingest import FileOutcome, Ingestor, IngestReport, Plan, Prepared, ProgressHook, Status, commit, loaders_for, prepare
+from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
+from mmrag.stores import VectorStore, open_store
+
+# mmrag does not report usage to third parties on its users' behalf; a user
+# who wants Daft's telemetry sets DAFT_ANALYTICS_ENABLED=1 before importing.
+os.environ.setdefault("DAFT_ANALYTICS_ENABLED", "0")
+try:
+    import daft
+    from daft import DataType
+    from daft.runners import get_or_infer_runner_type
+except ImportError as exc:  # pragma: no cover - exercised without the extra
+    raise MissingDependencyError("daft", "distributed", "The Daft ingestion engine") from exc
+
+SpacesFactory = Callable[[], EmbeddingSpaces]
+OK = "ok"
+EMBED_BATCH_FILES = 16  # files per embedding call: their chunks are embedded together
+
+PREPARED = DataType.struct(
+    {
+        "status": DataType.string(),  # "ok", or a Status value when the file ends here
+        "reason": DataType.string(),
+        "notes": DataType.list(DataType.string()),
+        "sha256": DataType.string(),
+        "chunks": DataType.list(DataType.string()),  # chunk_to_json
+    }
+)
+OUTCOME = DataType.struct(
+    {
+        "status": DataType.string(),
+        "chunks": DataType.int64(),
+        "reason": DataType.string(),
+        "notes": DataType.list(DataType.string()),
+    }
+)
+
+
+def text_spaces(model: str = DEFAULT_TEXT_MODEL) -> EmbeddingSpaces:
+    """The default spaces (one ``text`` space) built on a worker; the model loads there on first use."""
+    return EmbeddingSpaces({"text": SentenceTransformerEmbedder(model)})
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """How a worker opens the store. An open client cannot travel to another
+    process; this recipe can, and each worker opens its own client from it."""
+
+    uri: str
+    collection: str = "mmrag"
+    token: str | None = None
+
+    def open(self) -> VectorStore:
+        return open_store(self.uri, self.collection, token=self.token)
+
+
+def _state(path: str, source: str, doc_id: str, size: int, mtime_ns: int, sha256: str | None = None) -> FileState:
+    return FileState(Path(path), source, doc_id, size, mtime_ns, sha256)
+
+
+class _Prepare:
+    """Loads and chunks files; one tokenizer per worker."""
+
+    def __init__(self, spaces: SpacesFactory, window: WindowOptions) -> None:
+        built = spaces()
+        self.chunker = Chunker(built.tokenizer, window)
+        self.loaders = loaders_for(built)  # the same loaders as the single-process Ingestor
+
+    @daft.method(return_dtype=PREPARED)
+    def __call__(self, path: str, source: str, doc_id: str, size: int, mtime_ns: int) -> dict[str, Any]:
+        result = prepare(self.chunker, _state(path, source, doc_id, size, mtime_ns), self.loaders)
+        if isinstance(result, FileOutcome):
+            return {"status": result.status.value, "reason": result.reason, "notes": list(result.notes), "sha256": None, "chunks": []}
+        return {
+            "status": OK,
+            "reason": None,
+            "notes": list(result.notes),
+            "sha256": result.state.sha256,
+            "chunks": [chunk_to_json(c) for c in result.chunks],
+        }
+
+
+class _Embed:
+    """Embeds the chunks of a batch of files in one call per space; one model
+    per worker. Vectors leave as float32 bytes, one entry per space (sorted)."""
+
+    def __init__(self, spaces: SpacesFactory) -> None:
+        self.spaces = spaces()
+        self.names = sorted(self.spaces.embedders)
+
+    @daft.method.batch(return_dtype=DataType.list(DataType.binary()), batch_size=EMBED_BATCH_FILES)
+    def __call__(self, prepared: daft.Series) -> list[list[bytes]]:
+        rows = prepared.to_pylist()
+        per_row = [[chunk_from_json(c) for c in (r["chunks"] or [])] for r in rows]
+        flat = [c for chunks in per_row for c in chunks]
+        vectors = self.spaces.embed_chunks(flat)
+        parts = {name: split_rows(vectors[name], [len(c) for c in per_row]) for name in self.names}
+        return [[pack_vectors(parts[name][i]) for name in self.names] for i in range(len(rows))]
+
+
+class _Commit:
+    """Writes each source (chunks, then its manifest entry); one store client per worker."""
+
+    def __init__(self, store: StoreConfig, fingerprint: str, dims: dict[str, int]) -> None:
+        self.store = store.open()
+        self.manifest = open_manifest(self.store)
+        self.fingerprint = fingerprint
+        self.dims = dims
+
+    @daft.method(return_dtype=OUTCOME)
+    def __call__(
+        self, path: str, source: str, doc_id: str, size: int, mtime_ns: int, prepared: dict, vectors: list
+    ) -> dict[str, Any]:
+        if prepared["status"] != OK:
+            return {"status": prepared["status"], "chunks": 0, "reason": prepared["reason"], "notes": prepared["notes"]}
+        chunks = [chunk_from_json(c) for c in prepared["chunks"]]
+        names = sorted(self.dims)
+        vecs = {name: unpack_vectors(data, self.dims[name]) for name, data in zip(names, vectors)}
+        order = {c.id: i for i, c in enumerate(chunks)}
+        state = _state(path, source, doc_id, size, mtime_ns, prepared["sha256"])
+        outcome = commit(
+            self.store,
+            self.manifest,
+            self.fingerprint,
+            Prepared(state, chunks, tuple(prepared["notes"] or ())),
+            lambda new: pick_rows(vecs, order, new),
+        )
+        return {"status": outcome.status.value, "chunks": outcome.chunks, "reason": outcome.reason, "notes": list(outcome.notes)}
+
+
+def use_ray(address: str | None) -> None:
+    """Run Daft on the Ray cluster at ``address`` (``auto`` or ``ray://head:10001``).
+    Daft fixes its runner once per process; without this it uses the local
+    runner (or whatever ``DAFT_RUNNER`` says)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError("ray", "distributed", "Running on a Ray cluster") from exc
+    daft.set_runner_ray(address, noop_if_initialized=True)
+
+
+@dataclass
+class DaftIngestor:
+    """Ingestion on Daft: the same result as ``Ingestor`` (same chunk ids and
+    rows), with loading, chunking, embedding and writing spread over workers.
+
+    Example::
+
+        from mmrag.distributed import DaftIngestor, StoreConfig
+        ingestor = DaftIngestor(StoreConfig("mmrag.db", "docs"), workers=2)
+        report = ingestor.run(["examples/data"])        # Daft's local runner
+        # on a cluster: a Milvus server and files every worker can read
+        DaftIngestor(StoreConfig("http://milvus:19530", "docs"), ray_address="auto").run(["/shared/pdfs"])
+
+    ``spaces`` is a picklable factory (a module-level function or a
+    ``functools.partial``) so every worker builds, and loads, its own models.
+    ``workers`` is the number of instances of each stage (processes on the
+    local runner, actors on Ray); None lets Daft choose.
+    """
+
+    store: StoreConfig
+    spaces: SpacesFactory = text_spaces
+    window: WindowOptions = field(default_factory=WindowOptions)
+    workers: int | None = None
+    ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+
+    def _driver(self) -> Ingestor:
+        spaces = self.spaces()
+        return Ingestor(self.store.open(), spaces, Chunker(spaces.tokenizer, self.window))
+
+    def plan(self, paths: Iterable[str | Path], *, prune: bool = False) -> Plan:
+        """What ``run`` would do, writing nothing (decided on the driver, as for ``Ingestor``)."""
+        driver = self._driver()
+        try:
+            return driver.plan(paths, prune=prune)
+        finally:
+            driver.store.close()
+
+    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        paths = list(paths)
+        driver = self._driver()
+        try:
+            if driver.store.local_path is not None and (self.ray_address or get_or_infer_runner_type() == "ray"):
+                raise StoreError(
+                    f"{driver.store.local_path} is a Milvus Lite file, which one process owns; "
+                    "Ray workers need a server: --store http://milvus:19530 (see docs/scale-out.md)"
+                )
+            if self.ray_address:
+                use_ray(self.ray_address)
+            specs = driver.spaces.specs()
+            driver.store.ensure_collection(specs)
+            outcomes: dict[int, FileOutcome] = {}
+
+            def done(order: int, outcome: FileOutcome) -> None:
+                outcomes[order] = outcome
+                if on_file:
+                    on_file(outcome)
+
+            todo: list[tuple[int, FileState]] = []
+            files = driver.files(paths)
+            for start, batch in zip(range(0, len(files), LOOKUP_BATCH), batched(files, LOOKUP_BATCH)):
+                for order, item in enumerate(driver.triage(list(batch)), start):
+                    if isinstance(item, FileOutcome):
+                        done(order, item)
+                    else:
+                        todo.append((order, item))
+            if todo:
+                dims = {name: spec.dim for name, spec in specs.items()}
+                pipeline = self._pipeline(todo, driver.fingerprint, dims, in_driver=driver.store.local_path is not None)
+                for row in pipeline.iter_rows():
+                    o = row["outcome"]
+                    done(row["order"], FileOutcome(row["source"], Status(o["status"]), o["chunks"], o["reason"], tuple(o["notes"] or ())))
+            report = IngestReport(files=[outcomes[i] for i in sorted(outcomes)])
+            if prune:
+                for outcome in driver.prune(paths):
+                    report.files.append(outcome)
+                    if on_file:
+                        on_file(outcome)
+        finally:
+            driver.store.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _pipeline(
+        self, todo: list[tuple[int, FileState]], fingerprint: str, dims: dict[str, int], *, in_driver: bool
+    ) -> daft.DataFrame:
+        df = daft.from_pydict(
+            {
+                "order": [order for order, _ in todo],
+                "path": [str(s.path) for _, s in todo],
+                "source": [s.source for _, s in todo],
+                "doc_id": [s.doc_id for _, s in todo],
+                "size": [s.size for _, s in todo],
+                "mtime_ns": [s.mtime_ns for _, s in todo],
+            }
+        )
+        many = {} if self.workers is None else {"max_concurrency": self.workers}
+        prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window)
+        embed_cls = daft.cls(**many)(_Embed)
+        # An embedded store (Milvus Lite) is a file one process owns: its writer
+        # runs inside the driver. A server takes one client per worker.
+        commit_udf = (daft.cls(use_process=False) if in_driver else daft.cls(**many))(_Commit)(self.store, fingerprint, dims)
+        cols = [df[c] for c in ("path", "source", "doc_id", "size", "mtime_ns")]
+        df = df.with_column("prepared", prepare_udf(*cols))
+        df = df.with_column("vectors", embed_cls(self.spaces)(df["prepared"]))
+        df = df.with_column("outcome", commit_udf(*cols, df["prepared"], df["vectors"]))
+        return df.select("order", "source", "outcome")

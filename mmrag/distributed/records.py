@@ -1,0 +1,53 @@
+"""How chunks and vectors travel between pipeline stages: as JSON text and raw
+float32 bytes, which Arrow (and so Daft and Ray) moves without pickling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import fields
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from mmrag.types import Chunk, ImageRef, Modality
+
+_CHUNK_FIELDS = [f.name for f in fields(Chunk)]
+
+
+def chunk_to_json(chunk: Chunk) -> str:
+    data: dict[str, Any] = {name: getattr(chunk, name) for name in _CHUNK_FIELDS}
+    data["modality"] = chunk.modality.value
+    data["image"] = chunk.image.to_dict() if chunk.image else None
+    data["metadata"] = dict(chunk.metadata)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def chunk_from_json(text: str) -> Chunk:
+    data = json.loads(text)
+    data["modality"] = Modality(data["modality"])
+    data["image"] = ImageRef.from_dict(data["image"]) if data["image"] else None
+    return Chunk(**data)
+
+
+def pack_vectors(vectors: np.ndarray) -> bytes:
+    """An ``(n, dim)`` array as float32 bytes."""
+    return np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+
+
+def unpack_vectors(data: bytes, dim: int) -> np.ndarray:
+    """The ``(n, dim)`` float32 array ``pack_vectors`` made (a writable copy)."""
+    return np.frombuffer(data, dtype=np.float32).reshape(-1, dim).copy()
+
+
+def split_rows(vectors: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
+    """Rows of one batched embedding call given back to the sources they came from."""
+    bounds = np.cumsum([0, *counts])
+    return [vectors[a:b] for a, b in pairwise(bounds)]
+
+
+def pick_rows(vectors: Mapping[str, np.ndarray], order: Mapping[str, int], chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+    """The rows of ``vectors`` (aligned with a source's chunks, ``order``: id -> row) for ``chunks``."""
+    rows = [order[c.id] for c in chunks]
+    return {space: v[rows] for space, v in vectors.items()}
