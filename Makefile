@@ -7,7 +7,7 @@ TORCH := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install install-dev data clean
+.PHONY: demo test install install-dev install-bench bench data clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,14 +21,25 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install -q -e '.[all,dev]' $(TORCH)
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PIP) install -q -e '.[all,dev,bench]' $(TORCH)
+	# no deps: its metadata pins pymilvus<3, but Milvus Lite 3.2 needs pymilvus 3 (the adapter works with it)
+	$(PIP) install -q --no-deps llama-index-vector-stores-milvus==1.2.0
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 demo: install
 	$(PY) examples/demo.py
 
-test: install-dev
+test: install-dev install-bench
 	$(PY) -m pytest -q
+
+# All benchmarks (bounded: about 20 minutes on 2 cores), or one: make bench PART=ingest; QUICK=1 for tiny sizes.
+bench: install-bench
+	$(PY) benchmarks/run_all.py $(if $(PART),--part $(PART)) $(if $(QUICK),--quick)
 
 data: install-dev
 	$(PY) examples/make_data.py
