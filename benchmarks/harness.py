@@ -28,6 +28,14 @@ RESULTS = ROOT / "benchmarks" / "results"
 CACHE = ROOT / "benchmarks" / ".cache"
 
 
+def threads_env() -> dict[str, str]:
+    """One math-library thread per process by default (``BENCH_THREADS`` to change): on a shared,
+    oversubscribed machine two busy-waiting OpenMP threads made each small forward pass ~8x slower
+    here, which would measure the machine's load rather than the code. Both sides get the same."""
+    n = os.environ.get("BENCH_THREADS", "1")
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
 def machine() -> dict[str, Any]:
     """CPU, cores, memory and load: enough to tell whether two result files are comparable."""
     cpu = platform.processor() or platform.machine()
@@ -52,6 +60,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "os": platform.platform(terse=True),
         "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "threads_per_process": int(threads_env()["OMP_NUM_THREADS"]),
     }
 
 
@@ -117,7 +126,7 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
                  timeout: float = 1800) -> Measured:
     """Run ``cmd`` and report its peak RSS from ``wait4`` (the kernel's ``ru_maxrss`` of
     that one child, its own children excluded), so two sides measured in turn never mix."""
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **threads_env(), **(env or {})}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=full_env, cwd=cwd)

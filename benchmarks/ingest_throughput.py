@@ -214,6 +214,9 @@ def main() -> None:
         "point at a moment).",
         "Files mmrag could not read in this build: " + ("; ".join(failed[:8]) + (" ..." if len(failed) > 8 else "") if failed else "none")
         + ". Scans (OCR), decks and transcripts need the loaders being added in issue 3; re-run to measure them.",
+        "Both sides run with one OpenMP/MKL thread per process (BENCH_THREADS=1): on this shared, oversubscribed "
+        "machine two busy-waiting threads made each forward pass several times slower, hurting mmrag most, since it "
+        "embeds each file's chunks as one batch while the anchor batches across files.",
         f"Long PDF: peak RSS ingesting one {n_short}-page and one {n_long}-page PDF (about 3 sentences a page); "
         "a long/short ratio near 1 means memory does not grow with the document (the anchor runs at the long size only)."
         + (" Not run with --quick." if args.quick else ""),

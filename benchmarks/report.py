@@ -79,6 +79,8 @@ def machine_line(data: Mapping[str, Any]) -> str:
         return ""
     text = ", ".join(str(x) for x in (m.get("cpu"), m.get("cores") and f"{m['cores']} cores",
                                       m.get("memory_gib") and f"{m['memory_gib']} GiB", m.get("python") and f"Python {m['python']}") if x)
+    if m.get("threads_per_process"):
+        text += f", {m['threads_per_process']} math thread(s) per process"
     load = m.get("load_avg_at_start")
     if load and m.get("cores") and load[0] > 0.75 * m["cores"]:
         text += (f"; **shared, loaded machine** (1-min load average {load[0]} on {m['cores']} cores when it started: "

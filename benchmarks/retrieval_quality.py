@@ -9,6 +9,7 @@ side with LlamaIndex's default path, scored by the same ``mmrag.evaluation`` cod
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -22,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus as gen  # noqa: E402
 import harness  # noqa: E402
+
+os.environ.update(harness.threads_env())  # before torch is imported (run_set imports it)
 
 from mmrag.evaluation import EvalMode, EvalQuery, IndexSearcher, evaluate  # noqa: E402
 from mmrag.evaluation.queries import queries_from_dicts  # noqa: E402
@@ -235,6 +238,9 @@ def main() -> None:
         "1.2.0 and pymilvus 3 restricted every search to the ids in the index's own node dict.",
         "Files mmrag could not read in this build: " + (", ".join(sorted(set(s.split(':', 1)[1].strip() for s in w_skipped))) or "none")
         + f" ({len(w_skipped)} files); scans (OCR), decks and transcripts need the loaders being added in issue 3.",
+        "Both sides run with one OpenMP/MKL thread per process (BENCH_THREADS=1): on this shared, oversubscribed "
+        "machine two busy-waiting threads made each forward pass several times slower, hurting mmrag most, since it "
+        "embeds each file's chunks as one batch while the anchor batches across files.",
         "Embeddings are not cached between runs: caching would skip the very ingestion path being compared. The generated "
         "corpora are cached in benchmarks/.cache.",
         f"Ingest seconds (in-process, model load included): Jeopardy mmrag {j_time['ours_ingest_s']} vs LlamaIndex "
