@@ -33,7 +33,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--part", help="run only benchmarks whose file name contains this (e.g. ingest, retrieval)")
     p.add_argument("--quick", action="store_true", help="pass --quick to each benchmark (tiny sizes)")
-    p.add_argument("--timeout", type=float, default=900, help="seconds allowed per benchmark")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds allowed per benchmark (a loaded machine needs more)")
     args = p.parse_args()
     chosen = [s for s in scripts() if not args.part or args.part in s.stem]
     if not chosen:

@@ -79,10 +79,22 @@ def test_report_renders_shared_and_foreign_result_files(tmp_path):
     assert "missing.png" not in text  # a figure that is not there is not linked
     assert "| speedup | 2.25 |" in text and "| batch | per_s |" in text and "| 32 | 250 |" in text
     assert "Quick only" not in text  # --quick result files never land in RESULTS.md
-    assert "Modality-gap calibration: not measured" in text
+    assert "Modality-gap calibration on real models: not measured" in text
 
 
 def test_run_all_names_the_parts_when_none_matches():
     done = run("benchmarks/run_all.py", "--part", "no-such-part", timeout=60)
     assert done.returncode == 2
     assert "ingest_throughput" in done.stderr and "retrieval_quality" in done.stderr
+
+
+def test_report_says_a_gap_simulation_is_not_a_real_model_measurement(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "embed_modality_gap.json").write_text(json.dumps(
+        {"benchmark": "embed_modality_gap", "results": [{"gap": 0.5, "none": {"recall": 0.1}, "center": {"recall": 1.0}}]}))
+    out = tmp_path / "RESULTS.md"
+    assert run("benchmarks/report.py", "--results", str(results), "--out", str(out), timeout=60).returncode == 0
+    text = out.read_text()
+    assert "| gap | none.recall | center.recall |" in text and "| 0.5 | 0.1 | 1 |" in text
+    assert "`embed_modality_gap` above is a simulation on synthetic vectors" in text
