@@ -174,19 +174,21 @@ def fmt(x: float | None) -> Any:
 def main() -> None:
     p = harness.parser(__doc__.split("\n\n")[0])
     p.add_argument("--sets", default="jeopardy,mixed", help="which sets to run: jeopardy, mixed or both (comma-separated)")
+    p.add_argument("--questions", type=int, help="Jeopardy: only the first N questions (and their documents)")
     args = p.parse_args()
     sets = {x.strip() for x in args.sets.split(",") if x.strip()}
     if not sets or sets - {"jeopardy", "mixed"}:
         p.error(f"--sets takes jeopardy and/or mixed, got {args.sets!r}")
     info = harness.machine()
     cache = harness.CACHE / ("retrieval_quick" if args.quick else "retrieval")
-    j_queries = jeopardy_set(cache / "jeopardy", 30 if args.quick else None)
+    limit = 30 if args.quick else args.questions
+    j_queries = jeopardy_set(cache / (f"jeopardy_{limit}" if limit else "jeopardy"), limit)
     w_queries = mixed_set(cache / "wiki", 8 if args.quick else None, 2 if args.quick else 4, 700)
     ours_modes = [EvalMode.DENSE, EvalMode.BM25, EvalMode.HYBRID]
     anchor_modes = [EvalMode.DENSE, EvalMode.HYBRID]
     with tempfile.TemporaryDirectory() as tmp:
         if "jeopardy" in sets:
-            j_res, j_time, _ = run_set(cache / "jeopardy" / "docs", j_queries, Path(tmp), "jeopardy", ours_modes, anchor_modes, False)
+            j_res, j_time, _ = run_set(cache / (f"jeopardy_{limit}" if limit else "jeopardy") / "docs", j_queries, Path(tmp), "jeopardy", ours_modes, anchor_modes, False)
         if "mixed" in sets:
             w_res, w_time, w_skipped = run_set(cache / "wiki" / "docs", w_queries, Path(tmp), "wiki", ours_modes, anchor_modes, True)
     tables, notes, figures, raw = [], [], [], {}
@@ -205,7 +207,9 @@ def main() -> None:
         "Embeddings are not cached between runs: caching would skip the very ingestion path being compared. The "
         "generated corpora are cached in benchmarks/.cache.",
     ]
-    print(harness.write_result(args.out, NAME, "Retrieval quality", quick=args.quick, machine_info=info, tables=tables,
+    # one set alone gets its own result file, so the two sets can be run (and refreshed) separately
+    name, title = (NAME, "Retrieval quality") if len(sets) == 2 else (f"{NAME}_{next(iter(sets))}", f"Retrieval quality: {next(iter(sets))}")
+    print(harness.write_result(args.out, name, title, quick=args.quick, machine_info=info, tables=tables,
                                notes=notes, figures=figures, raw=raw))
 
 
