@@ -11,7 +11,7 @@ INTEGRATION_PROJECTS := integrations/langchain/pyproject.toml integrations/llama
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test install install-dev data clean
+.PHONY: demo test install install-dev install-bench bench data clean
 
 $(VENV)/.installed: pyproject.toml $(INTEGRATION_PROJECTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,17 +25,28 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install -q -e '.[all,dev]' $(INTEGRATIONS_TEST) $(TORCH)
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PIP) install -q -e '.[all,dev,bench]' $(TORCH)
+	# no deps: its metadata pins pymilvus<3, but Milvus Lite 3.2 needs pymilvus 3 (the adapter works with it)
+	$(PIP) install -q --no-deps llama-index-vector-stores-milvus==1.2.0
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 demo: install
 	$(PY) examples/demo.py
 
 # Fast checks first, then the slow ones in their own time-bounded step
 # (exit code 5 means no test carries the marker yet, which is fine).
-test: install-dev
+test: install-dev install-bench
 	$(PY) -m pytest -q -m "not slow"
 	timeout 900 $(PY) -m pytest -q -m slow || [ $$? -eq 5 ]
+
+# All benchmarks (bounded: about 20 minutes on 2 cores), or one: make bench PART=ingest; QUICK=1 for tiny sizes.
+bench: install-bench
+	$(PY) benchmarks/run_all.py $(if $(PART),--part $(PART)) $(if $(QUICK),--quick)
 
 data: install-dev
 	$(PY) examples/make_data.py

@@ -1,4 +1,4 @@
-"""The ``mmrag`` command: ingest, search, info, sources, delete."""
+"""The ``mmrag`` command: ingest, search, info, sources, delete, eval."""
 
 from __future__ import annotations
 
@@ -295,6 +295,53 @@ def delete(
         err.print(f"nothing stored for {source} in collection '{collection}' (see: mmrag sources)", markup=False)
         raise typer.Exit(1)
     out.print(f"deleted {removed} chunks of {source}", markup=False, highlight=False)
+
+
+@app.command(name="eval")
+def eval_(
+    queries: Annotated[Path, typer.Option("--queries", help="JSONL: query and/or image, and source [page|slide|t]")],
+    store: StoreOpt = "mmrag.db",
+    collection: CollectionOpt = "mmrag",
+    model: ModelOpt = None,
+    modes: Annotated[str, typer.Option("--modes", help="Comma-separated: dense,bm25,hybrid,hybrid+rerank")] = "dense,bm25,hybrid",
+    k: Annotated[str, typer.Option("--k", help="Comma-separated cut-offs for recall@k")] = "1,5,10",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+) -> None:
+    """Score retrieval against a queries file: recall@k, MRR, nDCG@10 and latency per mode and modality."""
+    from mmrag.evaluation import EvalMode, IndexSearcher, check_supported, evaluate, parse_ks, read_queries
+
+    try:
+        mode_list, ks = EvalMode.parse_list(modes), parse_ks(k)
+        parsed = read_queries(queries)
+        check_supported(parsed, mode_list, has_reranker=False)  # before loading a model
+        index = _index(store, collection, model)
+        report = evaluate(parsed, IndexSearcher(index), mode_list, ks)
+        index.close()
+    except (MmragError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    data = report.to_dict()
+    if json_out:
+        print(json.dumps(data, indent=2))
+        return
+    _print_eval_tables(data)
+
+
+def _print_eval_tables(data: dict) -> None:
+    """One table per mode; a row per slice (all, each query modality, each group)."""
+    from rich.table import Table
+
+    ks, ndcg = data["k"], f"ndcg@{data['ndcg_k']}"
+    for mode, slices in data["modes"].items():
+        table = Table(title=f"{mode} ({data['queries']} queries)", title_justify="left")
+        for col in ["slice", "n", *(f"R@{x}" for x in ks), "MRR", ndcg.replace("ndcg", "nDCG"), "p50 ms", "p95 ms"]:
+            table.add_column(col, justify="left" if col == "slice" else "right", no_wrap=True)
+        for name, m in slices.items():
+            table.add_row(
+                name, str(m["queries"]), *(f"{m[f'recall@{x}']:.3f}" for x in ks), f"{m['mrr']:.3f}",
+                f"{m[ndcg]:.3f}", f"{m['latency_ms']['p50']:.1f}", f"{m['latency_ms']['p95']:.1f}",
+            )
+        out.print(table, width=max(out.width, 110))  # a narrow terminal wraps rather than cutting names
 
 
 def main() -> None:

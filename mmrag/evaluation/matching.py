@@ -1,0 +1,48 @@
+"""Does a hit find a relevant item? Pure functions over hit dicts (``Hit.to_dict()``),
+so hits from any retriever can be judged the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from mmrag.evaluation.queries import Relevant
+
+
+def source_matches(wanted: str, got: str) -> bool:
+    """True when ``got`` is ``wanted`` or ends with it as whole path parts: a queries
+    file can name ``report.pdf`` or ``docs/report.pdf`` for ``/data/docs/report.pdf``."""
+    w, g = PurePath(wanted).parts, PurePath(got).parts
+    return 0 < len(w) <= len(g) and g[len(g) - len(w):] == w
+
+
+def hit_matches(item: Relevant, hit: Mapping[str, Any]) -> bool:
+    """Whether ``hit`` is ``item`` at the item's level: same source, and the same page,
+    the same slide, or a start-end span that covers ``t``."""
+    if not source_matches(item.source, str(hit.get("source") or "")):
+        return False
+    if item.page is not None:
+        return hit.get("page") == item.page
+    if item.slide is not None:
+        return hit.get("slide") == item.slide
+    if item.t is not None:
+        start, end = hit.get("start"), hit.get("end")
+        return start is not None and end is not None and start <= item.t <= end
+    return True
+
+
+def judge(hits: Sequence[Mapping[str, Any]], relevant: Sequence[Relevant]) -> list[bool]:
+    """Per hit, whether it finds a relevant item not found by a higher hit.
+
+    Each relevant item counts once: two chunks of the same relevant page do not
+    make recall or nDCG exceed what finding that page is worth.
+    """
+    found: set[int] = set()
+    out: list[bool] = []
+    for hit in hits:
+        new = next((i for i, item in enumerate(relevant) if i not in found and hit_matches(item, hit)), None)
+        if new is not None:
+            found.add(new)
+        out.append(new is not None)
+    return out
