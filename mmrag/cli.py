@@ -280,13 +280,12 @@ def delete(
     collection: CollectionOpt = "mmrag",
 ) -> None:
     """Remove every chunk of one ingested source; exit code 1 if nothing was stored for it."""
-    from mmrag.ingest import doc_id_for
+    from mmrag.ingest import remove_source
     from mmrag.stores import open_store
 
     try:
         st = open_store(store, collection, token=_token(store))
-        # The identity ingest gave the file (its resolved path), else the source string as stored.
-        removed = st.delete_source(doc_id_for(Path(source))) or st.delete_source_path(source)
+        removed = remove_source(st, source)
         st.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -161,6 +161,18 @@ def failure(source: str, exc: Exception) -> FileOutcome:
     return FileOutcome(source, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")  # a loader library's own error
 
 
+def remove_source(store: VectorStore, source: str) -> int:
+    """Remove one ingested source, its chunks and its manifest entry (without the
+    entry's removal, the next run would skip the unchanged file and never bring it
+    back). ``source`` is the file (its resolved path names it) or the path as stored."""
+    doc_ids = {doc_id_for(Path(source))} | {s.doc_id for s in store.sources() if s.source == source}
+    removed = sum(store.delete_source(doc_id) for doc_id in sorted(doc_ids))
+    manifest = open_manifest(store)
+    if manifest is not None:
+        manifest.delete(sorted(doc_ids))
+    return removed
+
+
 def loaders_for(spaces: EmbeddingSpaces) -> list[Loader]:
     """Every loader; page renders only when some space embeds their pixels (in a
     text-only collection a render would just repeat its page's text hits)."""

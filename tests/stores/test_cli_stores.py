@@ -50,6 +50,11 @@ def test_delete_source_removes_it_and_only_it(ingested):
     assert again.exit_code == 1 and "nothing stored" in again.output
     hits = runner.invoke(app, ["search", "terns", "--mode", "bm25", "--store", str(db), "--json"])
     assert hits.exit_code == 0 and json.loads(hits.stdout) == []
+    # The manifest forgot it too: ingesting the unchanged folder brings the file back.
+    back = runner.invoke(app, ["ingest", str(docs), "--store", str(db), "--json"])
+    assert back.exit_code == 0 and json.loads(back.stdout)["files_ingested"] == 1
+    assert [s["source"] for s in json.loads(runner.invoke(app, ["sources", "--store", str(db), "--json"]).stdout)] == [
+        str(docs / "birds.txt"), str(docs / "bread.txt")]
 
 
 def test_bad_store_uris_fail_with_a_clear_message(tmp_path):
