@@ -305,6 +305,9 @@ def eval_(
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: dense,bm25,hybrid,hybrid+rerank")] = "dense,bm25,hybrid",
     k: Annotated[str, typer.Option("--k", help="Comma-separated cut-offs for recall@k")] = "1,5,10",
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
+    rerank: Annotated[
+        str | None, typer.Option("--rerank", help="Reranker for hybrid+rerank: bi-encoder[:MODEL] or cross-encoder:MODEL_OR_PATH")
+    ] = None,
 ) -> None:
     """Score retrieval against a queries file: recall@k, MRR, nDCG@10 and latency per mode and modality."""
     from mmrag.evaluation import EvalMode, IndexSearcher, check_supported, evaluate, parse_ks, read_queries
@@ -312,9 +315,14 @@ def eval_(
     try:
         mode_list, ks = EvalMode.parse_list(modes), parse_ks(k)
         parsed = read_queries(queries)
-        check_supported(parsed, mode_list, has_reranker=False)  # before loading a model
+        check_supported(parsed, mode_list, has_reranker=rerank is not None)  # before loading a model
         index = _index(store, collection, model)
-        report = evaluate(parsed, IndexSearcher(index), mode_list, ks)
+        reranker = None
+        if rerank:
+            from mmrag.reranking import reranker_from_spec
+
+            reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text")).rerank
+        report = evaluate(parsed, IndexSearcher(index, reranker=reranker), mode_list, ks)
         index.close()
     except (MmragError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)

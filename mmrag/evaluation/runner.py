@@ -70,8 +70,7 @@ def check_supported(queries: Sequence[EvalQuery], modes: Sequence[EvalMode], *, 
     before loading a model)."""
     if EvalMode.HYBRID_RERANK in modes and not has_reranker:
         raise EvalError(
-            "mode 'hybrid+rerank' needs a reranker, and none is available in this build yet "
-            "(rerankers are being added); use dense, bm25 or hybrid"
+            "mode 'hybrid+rerank' needs a reranker: pass --rerank (e.g. bi-encoder or cross-encoder:MODEL)"
         )
     image_query = next((q for q in queries if q.image), None)
     if image_query is not None:

@@ -113,3 +113,13 @@ def test_hybrid_rerank_runs_a_given_reranker_over_the_hybrid_hits(store, text_em
     assert plain.results[0].first_rank == 1
     assert seen == [(QUERIES[0]["query"], 5)]  # all five chunks of the store reach the reranker
     assert reranked.results[0].first_rank == 5
+
+
+def test_hybrid_plus_rerank_runs_with_a_reranker(store):
+    uri, queries = store
+    result = runner.invoke(app, ["eval", "--queries", str(queries), "--store", uri, "--collection", "evals",
+                                 "--modes", "hybrid,hybrid+rerank", "--rerank", "bi-encoder", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data["modes"]) == {"hybrid", "hybrid+rerank"}
+    assert data["modes"]["hybrid+rerank"]["all"]["queries"] == 4
