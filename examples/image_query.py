@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 from langchain_mmrag import MmragEmbeddings
 from langchain_mmrag import MmragVectorStore as LangChainStore
 from llama_index.core import StorageContext
@@ -24,54 +21,9 @@ from llama_index.core.schema import ImageNode
 from llama_index.embeddings.mmrag import MmragEmbedding
 from llama_index.vector_stores.mmrag import MmragVectorStore
 
-from mmrag.embedding.base import Embedder, l2_normalize
-from mmrag.types import ImageRef, Modality
+from mmrag.embedding.clip import ImageTextEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class ClipEmbedder(Embedder):
-    """Pooled CLIP vectors for texts and images from any CLIP checkpoint (id or path).
-
-    mmrag's own image embedders (CLIP/SigLIP) plug in the same way: any Embedder
-    whose ``modalities`` include IMAGE and that implements ``_embed_images``.
-    """
-
-    modalities = frozenset({Modality.TEXT, Modality.IMAGE})
-
-    def __init__(self, model: str, *, batch_size: int = 16) -> None:
-        super().__init__(batch_size=batch_size)
-        from transformers import AutoTokenizer, CLIPImageProcessor, CLIPModel
-
-        self.model_name = model
-        self.model = CLIPModel.from_pretrained(model).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(model)
-        self.processor = CLIPImageProcessor.from_pretrained(model)
-
-    @property
-    def dim(self) -> int:
-        return int(self.model.config.projection_dim)
-
-    def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
-        import torch
-
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=77, return_tensors="pt")
-        with torch.no_grad():
-            out = self.model.get_text_features(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-        return l2_normalize(_tensor(out).numpy())
-
-    def _embed_images(self, images: list[Any]) -> np.ndarray:
-        import torch
-        from PIL import Image
-
-        pils = [Image.open(i.source if isinstance(i, ImageRef) else i).convert("RGB") for i in images]
-        with torch.no_grad():
-            out = self.model.get_image_features(pixel_values=self.processor(images=pils, return_tensors="pt")["pixel_values"])
-        return l2_normalize(_tensor(out).numpy())
-
-
-def _tensor(out: Any) -> Any:
-    return out if hasattr(out, "numpy") else out.pooler_output
 
 
 def tiny_clip(folder: Path) -> str:
@@ -119,7 +71,7 @@ def main(model: str | None, workdir: str) -> None:
     if model is None:
         model = tiny_clip(work / "tiny-clip")
         print("no --model given: using a tiny RANDOM CLIP; rankings below are meaningless")
-    clip = ClipEmbedder(model)
+    clip = ImageTextEmbedder(model)
     images = make_images(work / "images")
 
     # LangChain: images and captions in one store, searched by text.

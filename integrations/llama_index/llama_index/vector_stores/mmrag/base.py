@@ -242,10 +242,10 @@ class MmragVectorStore(BasePydanticVectorStore):
         if mode is not SearchMode.DENSE and not text.strip():
             raise ValueError("the query is empty")
         filters = to_mmrag_filters(query.filters)
-        # Empty id lists mean "no restriction": an index over a store that keeps
-        # the text has no node list of its own (see the class docstring).
-        if query.node_ids:
-            filters["id"] = list(query.node_ids)
+        # query.node_ids is not applied: over a store that keeps the text,
+        # VectorStoreIndex lists only its ImageNodes/IndexNodes there and its
+        # retriever passes that list, which would hide every text hit (the bug
+        # seen with llama-index-vector-stores-milvus). Restrict by doc_ids or filters.
         if query.doc_ids:
             filters["doc_id"] = list(query.doc_ids)
         stored = self._index.store.spaces()
