@@ -112,8 +112,6 @@ def test_a_collection_refuses_another_image_model(clip, siglip):
 
 
 def test_a_text_only_checkpoint_is_refused_with_a_clear_error(text_embedder):
-    from sentence_transformers import SentenceTransformer  # noqa: F401  (MiniLM path comes from the package)
-
     from mmrag.embedding.sentence_transformer import resolve_model_path
 
     emb = ImageTextEmbedder(resolve_model_path(text_embedder.model_name))

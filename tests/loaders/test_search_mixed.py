@@ -3,8 +3,6 @@ and moment (real MiniLM, real Milvus Lite file, files written by real libraries)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import mmrag
