@@ -16,21 +16,31 @@ from types import MappingProxyType
 from typing import Any
 
 
-class Modality(str, Enum):
-    """What a chunk holds; decides which embedder sees it."""
+class ChoiceEnum(str, Enum):
+    """A string Enum whose ``parse`` names the valid values when one is unknown.
 
-    TEXT = "text"
-    IMAGE = "image"
-    PAGE_IMAGE = "page_image"
+    Subclasses set ``__noun__`` (what the value is, for the error message)."""
+
+    __noun__ = "value"
 
     @classmethod
-    def parse(cls, value: str | Modality) -> Modality:
-        """Return the member for ``value``; an unknown value lists the valid ones."""
+    def parse(cls, value: str | ChoiceEnum) -> Any:
+        """The member for ``value``; an unknown value raises listing the valid ones."""
         try:
             return cls(value)
         except ValueError:
             valid = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown modality {value!r}; valid: {valid}") from None
+            raise ValueError(f"unknown {cls.__noun__} {value!r}; valid: {valid}") from None
+
+
+class Modality(ChoiceEnum):
+    """What a chunk holds; decides which embedder sees it."""
+
+    __noun__ = "modality"
+
+    TEXT = "text"
+    IMAGE = "image"
+    PAGE_IMAGE = "page_image"
 
 
 class ImageKind(str, Enum):

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Any
 
+from mmrag.types import ChoiceEnum
 
-class Precision(str, Enum):
+
+class Precision(ChoiceEnum):
     """Model weight dtypes an embedder accepts; ``auto`` is float16 on accelerators, float32 on CPU."""
+
+    __noun__ = "dtype"
 
     AUTO = "auto"
     FLOAT32 = "float32"
     FLOAT16 = "float16"
     BFLOAT16 = "bfloat16"
-
-    @classmethod
-    def parse(cls, value: str | Precision) -> Precision:
-        try:
-            return cls(value)
-        except ValueError:
-            valid = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown dtype {value!r}; valid: {valid}") from None
 
 
 def resolve_device(device: str | None) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from mmrag.errors import MmragError
 from mmrag.evaluation.matching import judge
 from mmrag.evaluation.metrics import latency_summary, ndcg_at_k, recall_at_k, reciprocal_rank
 from mmrag.evaluation.queries import EvalQuery
-from mmrag.types import Hit
+from mmrag.types import ChoiceEnum, Hit
 
 NDCG_K = 10
 
@@ -26,20 +25,16 @@ class EvalError(MmragError):
     """An evaluation cannot run as asked (a mode or query kind this build lacks, bad options)."""
 
 
-class EvalMode(str, Enum):
+class EvalMode(ChoiceEnum):
     """How each query is searched."""
+
+    __noun__ = "mode"
 
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"
     HYBRID_RERANK = "hybrid+rerank"
 
-    @classmethod
-    def parse(cls, value: str | EvalMode) -> EvalMode:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown mode {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
     @classmethod
     def parse_list(cls, value: str) -> list[EvalMode]:

@@ -15,25 +15,21 @@ group of one candidate gets z = 0 (average), the neutral value.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 
 import numpy as np
 
+from mmrag.types import ChoiceEnum
 
-class Calibration(str, Enum):
+
+class Calibration(ChoiceEnum):
     """``zscore`` (default): per-modality standardisation; ``minmax``: per-modality
     scaling to [0, 1]; ``none``: raw scores (one model, one modality)."""
+
+    __noun__ = "calibration"
 
     ZSCORE = "zscore"
     MINMAX = "minmax"
     NONE = "none"
-
-    @classmethod
-    def parse(cls, value: str | Calibration) -> Calibration:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown calibration {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
 
 def calibrate(scores: np.ndarray, groups: Sequence[str], method: str | Calibration = Calibration.ZSCORE) -> np.ndarray:

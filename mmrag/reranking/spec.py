@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
 
+from mmrag.types import ChoiceEnum
 from mmrag.embedding.base import Embedder
 from mmrag.reranking.base import Reranker
 
 
-class RerankerKind(str, Enum):
+class RerankerKind(ChoiceEnum):
     """``bi-encoder[:MODEL]`` (default MiniLM) or ``cross-encoder:MODEL`` (an id or local path)."""
+
+    __noun__ = "reranker"
 
     BI_ENCODER = "bi-encoder"
     CROSS_ENCODER = "cross-encoder"
-
-    @classmethod
-    def parse(cls, value: str | RerankerKind) -> RerankerKind:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown reranker {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
 
 def reranker_from_spec(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -13,43 +12,33 @@ import numpy as np
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import ModelMismatchError
 from mmrag.stores.filters import Filters
-from mmrag.types import Chunk, Hit
+from mmrag.types import ChoiceEnum, Chunk, Hit
 
 
-class SearchMode(str, Enum):
+class SearchMode(ChoiceEnum):
     """How to rank. ``late``: a first stage (pooled dense + BM25, fused by RRF)
     finds ``depth`` candidates, then exact MaxSim over their stored token/patch
     vectors orders them; it needs a query in a multi-vector space."""
+
+    __noun__ = "search mode"
 
     DENSE = "dense"
     BM25 = "bm25"
     HYBRID = "hybrid"
     LATE = "late"
 
-    @classmethod
-    def parse(cls, value: str | SearchMode) -> SearchMode:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown search mode {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
-
-class Fusion(str, Enum):
+class Fusion(ChoiceEnum):
     """How hybrid search merges dense and BM25. ``adaptive`` (default) weighs each
     retriever per query by how confident its own score distribution is (see
     ``mmrag.retrieval.adaptive`` and docs/ranking.md); ``rrf`` and ``weighted``
     are the classic fixed rules."""
 
+    __noun__ = "fusion"
+
     ADAPTIVE = "adaptive"
     RRF = "rrf"
     WEIGHTED = "weighted"
-
-    @classmethod
-    def parse(cls, value: str | Fusion) -> Fusion:
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"unknown fusion {value!r}; valid: {', '.join(m.value for m in cls)}") from None
 
 
 @dataclass(frozen=True)
