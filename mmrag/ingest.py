@@ -1,7 +1,8 @@
-"""Ingestion: files -> elements -> chunks -> vectors -> store, one source at a time.
+"""Ingestion: files -> elements -> chunks -> vectors -> store.
 
-Each source is loaded and chunked completely before anything is written, and
-written with ``write_source`` (new rows first, then the stale ones removed), so
+Each source is loaded and chunked completely before anything is written;
+small sources are embedded together (``commit_many``) but each is written on
+its own with ``write_source`` (new rows first, then the stale ones removed), so
 a file that fails leaves nothing half-written and a re-run never duplicates.
 
 With a manifest (``mmrag.manifest``) a re-run skips unchanged files before
@@ -14,7 +15,7 @@ engine (``mmrag.distributed``) runs the very same ones on its workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
-from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, split_rows
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
 from mmrag.loaders import Loader, default_loaders, find_loader
 from mmrag.loaders.ocr import ocr_skipped_note
@@ -137,7 +138,11 @@ def doc_id_for(path: Path) -> str:
 
 
 ProgressHook = Callable[[FileOutcome], None]
-Embed = Callable[[list[Chunk]], Mapping[str, np.ndarray]]
+# Small sources are gathered until they hold this many chunks, then embedded in
+# one call: one short file per forward pass left a CPU mostly idle (Jeopardy's
+# 1,000 one-line files). Bounded so a run's memory does not grow with its size.
+EMBED_BATCH_CHUNKS = 128
+Embed = Callable[[list[Chunk]], Mapping[str, SpaceVectors]]
 
 
 @dataclass(frozen=True)
@@ -201,21 +206,58 @@ def commit(
 ) -> FileOutcome:
     """Write a prepared source: only chunks the store lacks are embedded and
     inserted, stale ones removed, and the manifest entry written LAST."""
-    state, source = prepared.state, prepared.state.source
+    return commit_many(store, manifest, fingerprint, [prepared], embed)[0]
+
+
+def commit_many(
+    store: VectorStore, manifest: Manifest | None, fingerprint: str, prepared: Sequence[Prepared], embed: Embed
+) -> list[FileOutcome]:
+    """``commit`` for several sources with one embedding call for all their new
+    chunks: a batch of one-paragraph files costs one forward pass, not one each.
+    Each source is still written (and its manifest entry put) on its own, so a
+    failure stays with its file; when the joint call fails, each source is
+    embedded alone so the error names the file that caused it."""
+    outcomes: list[FileOutcome | None] = [None] * len(prepared)
+    todo: list[tuple[int, list[Chunk], set[str]]] = []  # (position, new chunks, wanted ids)
+    for i, item in enumerate(prepared):
+        try:
+            wanted = {c.id for c in item.chunks}
+            existing = store.chunk_ids(item.state.doc_id)
+            if existing == wanted:
+                outcomes[i] = _finish(manifest, fingerprint, item, FileOutcome(item.state.source, Status.UNCHANGED, notes=item.notes))
+            else:
+                todo.append((i, [c for c in item.chunks if c.id not in existing], wanted))
+        except Exception as exc:
+            outcomes[i] = failure(item.state.source, exc)
+    parts = _embed_jointly(embed, [new for _, new, _ in todo])
+    for (i, new, wanted), vectors in zip(todo, parts):
+        item = prepared[i]
+        try:
+            store.write_source(item.state.doc_id, new, vectors if vectors is not None else embed(new), keep=wanted)
+            outcomes[i] = _finish(manifest, fingerprint, item, FileOutcome(item.state.source, Status.INGESTED, chunks=len(new), notes=item.notes))
+        except Exception as exc:
+            outcomes[i] = failure(item.state.source, exc)
+    return [o for o in outcomes if o is not None]
+
+
+def _embed_jointly(embed: Embed, groups: list[list[Chunk]]) -> list[Mapping[str, SpaceVectors] | None]:
+    """Every group's vectors from one ``embed`` call, split back per group; all
+    None (embed each group alone) for a single group or when the call fails."""
+    if len(groups) < 2:
+        return [None] * len(groups)
     try:
-        wanted = {c.id for c in prepared.chunks}
-        existing = store.chunk_ids(state.doc_id)
-        if existing == wanted:
-            outcome = FileOutcome(source, Status.UNCHANGED, notes=prepared.notes)
-        else:
-            new = [c for c in prepared.chunks if c.id not in existing]
-            store.write_source(state.doc_id, new, embed(new), keep=wanted)
-            outcome = FileOutcome(source, Status.INGESTED, chunks=len(new), notes=prepared.notes)
-        if manifest is not None:
-            manifest.put([state.entry(len(wanted), fingerprint)])
-        return outcome
-    except Exception as exc:
-        return failure(source, exc)
+        vectors = embed([c for group in groups for c in group])
+    except Exception:
+        return [None] * len(groups)
+    split = {space: split_rows(v, [len(g) for g in groups]) for space, v in vectors.items()}
+    return [{space: parts[n] for space, parts in split.items()} for n in range(len(groups))]
+
+
+def _finish(manifest: Manifest | None, fingerprint: str, item: Prepared, outcome: FileOutcome) -> FileOutcome:
+    """The outcome, after the source's manifest entry is written (always last)."""
+    if manifest is not None:
+        manifest.put([item.state.entry(len({c.id for c in item.chunks}), fingerprint)])
+    return outcome
 
 
 @dataclass
@@ -288,12 +330,23 @@ class Ingestor:
             if on_file:
                 on_file(outcome)
 
+        pending: list[Prepared] = []
+
+        def write_pending() -> None:
+            for outcome in commit_many(self.store, self.manifest, self.fingerprint, pending, self.spaces.embed_chunks):
+                done(outcome)
+            pending.clear()
+
         for batch in batched(self.files(paths), LOOKUP_BATCH):
             for item in self.triage(batch):
-                if isinstance(item, FileOutcome):
-                    done(item)
-                else:
-                    done(self._ingest(item))
+                prepared = item if isinstance(item, FileOutcome) else prepare(self.chunker, item, self.loaders)
+                if isinstance(prepared, FileOutcome):
+                    done(prepared)
+                    continue
+                pending.append(prepared)
+                if sum(len(p.chunks) for p in pending) >= EMBED_BATCH_CHUNKS:
+                    write_pending()
+        write_pending()
         if prune:
             for outcome in self.prune(paths):
                 done(outcome)

@@ -30,12 +30,11 @@ from mmrag.distributed.records import (
     chunk_to_json,
     pack_vectors,
     pick_rows,
-    split_rows,
     unpack_vectors,
 )
 from mmrag.embedding.base import batched
 from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
-from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.embedding.spaces import EmbeddingSpaces, split_rows
 from mmrag.errors import MissingDependencyError, StoreError
 from mmrag.ingest import FileOutcome, Ingestor, IngestReport, Plan, Prepared, ProgressHook, Status, commit, loaders_for, prepare
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest

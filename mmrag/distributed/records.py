@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -39,12 +38,6 @@ def pack_vectors(vectors: np.ndarray) -> bytes:
 def unpack_vectors(data: bytes, dim: int) -> np.ndarray:
     """The ``(n, dim)`` float32 array ``pack_vectors`` made (a writable copy)."""
     return np.frombuffer(data, dtype=np.float32).reshape(-1, dim).copy()
-
-
-def split_rows(vectors: np.ndarray, counts: Sequence[int]) -> list[np.ndarray]:
-    """Rows of one batched embedding call given back to the sources they came from."""
-    bounds = np.cumsum([0, *counts])
-    return [vectors[a:b] for a, b in pairwise(bounds)]
 
 
 def pick_rows(vectors: Mapping[str, np.ndarray], order: Mapping[str, int], chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:

@@ -12,6 +12,7 @@ with the chunks, and its query is an ``(n_query_tokens, dim)`` array.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -116,3 +117,9 @@ class EmbeddingSpaces:
         for name, cal in self.calibrations.items():
             out[name] = cal.center(out[name][None], [Modality.TEXT])[0]
         return out
+
+
+def split_rows(vectors: SpaceVectors, counts: Sequence[int]) -> list[SpaceVectors]:
+    """Rows of one batched embedding call given back to the sources they came from."""
+    bounds = np.cumsum([0, *counts])
+    return [vectors[a:b] for a, b in pairwise(bounds)]

@@ -10,9 +10,9 @@ from mmrag.distributed.records import (  # noqa: E402
     chunk_to_json,
     pack_vectors,
     pick_rows,
-    split_rows,
     unpack_vectors,
 )
+from mmrag.embedding.spaces import split_rows  # noqa: E402
 from mmrag.types import Chunk, ImageKind, ImageRef, Modality  # noqa: E402
 
 

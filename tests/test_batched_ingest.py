@@ -1,0 +1,88 @@
+"""Small sources are embedded together but written one by one: the store ends
+up exactly as file-by-file ingestion leaves it, and a source whose embedding
+fails fails alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mmrag
+from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.ingest import EMBED_BATCH_CHUNKS, Status
+from mmrag.types import Chunk
+
+FACTS = [
+    "Volcanoes erupt when magma reaches the surface.",
+    "The Nile flows north into the Mediterranean Sea.",
+    "Honey bees communicate with a waggle dance.",
+    "Copper conducts electricity better than iron.",
+    "The Great Barrier Reef lies off Queensland.",
+]
+
+
+class CountingSpaces(EmbeddingSpaces):
+    """Real MiniLM spaces that count embedding calls and refuse chunks holding ``poison``."""
+
+    def __init__(self, embedder, poison: str | None = None) -> None:
+        super().__init__({"text": embedder})
+        self.calls: list[int] = []
+        self.poison = poison
+
+    def embed_chunks(self, chunks: Sequence[Chunk]):
+        self.calls.append(len(chunks))
+        if self.poison and any(self.poison in c.text for c in chunks):
+            raise ValueError(f"cannot embed text containing {self.poison!r}")
+        return super().embed_chunks(chunks)
+
+
+def write_facts(folder, n: int) -> list:
+    folder.mkdir()
+    paths = []
+    for i in range(n):
+        path = folder / f"fact{i:02d}.txt"
+        path.write_text(f"{FACTS[i % len(FACTS)]} Note {i}.\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_small_files_share_one_embedding_call_and_match_file_by_file(tmp_path, text_embedder):
+    write_facts(tmp_path / "docs", 12)
+    spaces = CountingSpaces(text_embedder)
+    together = mmrag.Index(str(tmp_path / "together.db"), embedder=spaces)
+    report = together.ingest([tmp_path / "docs"])
+    assert report.count(Status.INGESTED) == 12 and spaces.calls == [12]
+
+    alone = mmrag.Index(str(tmp_path / "alone.db"), embedder=text_embedder)
+    ingestor = alone.ingestor
+    ingestor.store.ensure_collection(ingestor.spaces.specs())
+    for path in sorted((tmp_path / "docs").iterdir()):
+        assert ingestor.ingest_file(path).status is Status.INGESTED
+
+    assert {s.source: s.chunks for s in together.store.sources()} == {s.source: s.chunks for s in alone.store.sources()}
+    for query in ("how do bees talk", "which metal conducts best"):
+        a = [(h.chunk.id, round(h.score, 4)) for h in together.search(query, k=5, mode="dense")]
+        b = [(h.chunk.id, round(h.score, 4)) for h in alone.search(query, k=5, mode="dense")]
+        assert a == b
+
+
+def test_a_source_whose_embedding_fails_fails_alone(tmp_path, text_embedder):
+    write_facts(tmp_path / "docs", 4)
+    (tmp_path / "docs" / "bad.txt").write_text("This line holds POISON for the embedder.\n", encoding="utf-8")
+    spaces = CountingSpaces(text_embedder, poison="POISON")
+    index = mmrag.Index(str(tmp_path / "store.db"), embedder=spaces)
+    report = index.ingest([tmp_path / "docs"])
+    by_name = {f.path.split("/")[-1]: f for f in report.files}
+    assert by_name["bad.txt"].status is Status.FAILED and "POISON" in by_name["bad.txt"].reason
+    assert all(by_name[f"fact{i:02d}.txt"].status is Status.INGESTED for i in range(4))
+    assert spaces.calls[0] == 5  # the joint call, then each source alone
+    assert {s.source.split("/")[-1] for s in index.store.sources()} == {f"fact{i:02d}.txt" for i in range(4)}
+    again = index.ingest([tmp_path / "docs"])  # nothing half-written: the good files are unchanged, bad fails again
+    assert again.count(Status.UNCHANGED) == 4 and again.count(Status.FAILED) == 1
+
+
+def test_batches_are_bounded_by_chunk_count(tmp_path, text_embedder):
+    write_facts(tmp_path / "docs", EMBED_BATCH_CHUNKS + 5)
+    spaces = CountingSpaces(text_embedder)
+    report = mmrag.Index(str(tmp_path / "store.db"), embedder=spaces).ingest([tmp_path / "docs"])
+    assert report.count(Status.INGESTED) == EMBED_BATCH_CHUNKS + 5
+    assert spaces.calls == [EMBED_BATCH_CHUNKS, 5]
