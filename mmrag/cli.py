@@ -56,13 +56,20 @@ def _index(store: str, collection: str, model: str | None, image_model: str | No
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # the CLI draws its own progress; keep stdout clean
+    opened = open_store(store, collection, token=_token(store))
+    # A collection records its models: a later search or ingest need not repeat them.
+    recorded = opened.spaces()
+    if model is None and "text" in recorded:
+        model = recorded["text"].model_name
+    if image_model is None and "image" in recorded:
+        image_model = recorded["image"].model_name
     embedder = SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL)
     if image_model:
         from mmrag.embedding.clip import ImageTextEmbedder
         from mmrag.embedding.spaces import EmbeddingSpaces
 
         embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
-    return Index(open_store(store, collection, token=_token(store)), embedder=embedder)
+    return Index(opened, embedder=embedder)
 
 
 def _token(store: str) -> str | None:
@@ -173,7 +180,11 @@ def _dry_run(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for")],
+    query: Annotated[str | None, typer.Argument(help="What to look for (optional with --image)")] = None,
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", exists=True, dir_okay=False, help="Search by this picture too (needs an image space: --image-model)"),
+    ] = None,
     k: Annotated[int, typer.Option("--k", min=1, help="Number of hits")] = 10,
     mode: Annotated[SearchMode, typer.Option("--mode", case_sensitive=False)] = SearchMode.HYBRID,
     fusion: Annotated[Fusion, typer.Option("--fusion", case_sensitive=False, help="Hybrid fusion")] = Fusion.ADAPTIVE,
@@ -198,7 +209,7 @@ def search(
 
             reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text"))
         hits = index.search(
-            query, k, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion,
+            query, k, image=image, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion,
             rerank=reranker, candidates_factor=candidates_factor,
         )
         index.close()
@@ -302,6 +313,7 @@ def eval_(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
     modes: Annotated[str, typer.Option("--modes", help="Comma-separated: dense,bm25,hybrid,hybrid+rerank")] = "dense,bm25,hybrid",
     k: Annotated[str, typer.Option("--k", help="Comma-separated cut-offs for recall@k")] = "1,5,10",
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON")] = False,
@@ -315,8 +327,8 @@ def eval_(
     try:
         mode_list, ks = EvalMode.parse_list(modes), parse_ks(k)
         parsed = read_queries(queries)
-        check_supported(parsed, mode_list, has_reranker=rerank is not None)  # before loading a model
-        index = _index(store, collection, model)
+        index = _index(store, collection, model, image_model)  # models load on first use
+        check_supported(parsed, mode_list, has_reranker=rerank is not None, embeds_images=index.spaces.embeds_images)
         reranker = None
         if rerank:
             from mmrag.reranking import reranker_from_spec
@@ -349,6 +361,8 @@ def _print_eval_tables(data: dict) -> None:
                 f"{m[ndcg]:.3f}", f"{m['latency_ms']['p50']:.1f}", f"{m['latency_ms']['p95']:.1f}",
             )
         out.print(table, width=max(out.width, 110))  # a narrow terminal wraps rather than cutting names
+    for note in data["notes"]:
+        out.print(f"note: {note}", markup=False, highlight=False)
 
 
 def main() -> None:

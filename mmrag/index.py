@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.base import Embedder
+from mmrag.embedding.images import ImageInput
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.ingest import IngestReport, Ingestor, ProgressHook
@@ -64,9 +65,10 @@ class Index:
 
     def search(
         self,
-        query: str,
+        query: str | None = None,
         k: int = 10,
         *,
+        image: ImageInput | None = None,
         mode: str | SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
         fusion: str | Fusion = Fusion.ADAPTIVE,
@@ -74,26 +76,34 @@ class Index:
         candidates_factor: int = 4,
         blend: float | None = None,
     ) -> list[Hit]:
-        """The best ``k`` hits for ``query``.
+        """The best ``k`` hits for ``query`` text, an ``image`` (path, bytes, PIL
+        image), or both ("photos like this one, at night").
 
+        An image is embedded by the spaces that embed pixels; an image-only query
+        has no BM25 side, so hybrid search is its dense search and BM25 refuses it.
         With ``rerank``, the first stage fetches ``k * candidates_factor`` hits,
-        the reranker reorders them and the best ``k`` come back, each with
-        ``scores["first_stage"]`` and ``scores["rerank"]``; ``blend`` in [0, 1]
-        mixes the two (see ``mmrag.reranking.reranked``).
+        the reranker reorders them by the query text and the best ``k`` come back,
+        each with ``scores["first_stage"]`` and ``scores["rerank"]``; ``blend`` in
+        [0, 1] mixes the two (see ``mmrag.reranking.reranked``).
         """
-        if not query.strip():
-            raise ValueError("the query is empty")
+        text = (query or "").strip()
+        if not text and image is None:
+            raise ValueError("the query is empty: give text, an image, or both")
         if candidates_factor < 1:
             raise ValueError(f"candidates_factor must be >= 1, got {candidates_factor}")
-        if rerank is not None:
-            first = self.search(query, k * candidates_factor, mode=mode, filters=filters, fusion=fusion)
-            return rerank.rerank(query, first, k=k, blend=blend)
         mode = SearchMode.parse(mode)
+        if not text and mode is SearchMode.BM25:
+            raise ValueError("BM25 search needs query text; an image query runs in dense or hybrid mode")
+        if rerank is not None:
+            if not text:
+                raise ValueError("reranking scores hits against the query text; an image-only query has none")
+            first = self.search(query, k * candidates_factor, image=image, mode=mode, filters=filters, fusion=fusion)
+            return rerank.rerank(text, first, k=k, blend=blend)
         stored = self.store.spaces()
         if stored:
             check_specs(self.store.collection, stored, self.spaces.specs())
-        vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(query)
-        return self.run(SearchRequest(query, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
+        vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(text or None, image)
+        return self.run(SearchRequest(text, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
 
     def run(self, request: SearchRequest) -> list[Hit]:
         """Run a prepared request: the store's hits, with a page render and its own

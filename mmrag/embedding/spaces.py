@@ -19,7 +19,7 @@ import numpy as np
 
 from mmrag.embedding.base import Embedder, EmbedderSpec, MultiVectorEmbedder
 from mmrag.embedding.calibration import ModalityCalibration
-from mmrag.embedding.images import ImageLoader
+from mmrag.embedding.images import ImageInput, ImageLoader
 from mmrag.types import Chunk, Modality
 
 AnyEmbedder = Embedder | MultiVectorEmbedder
@@ -111,13 +111,35 @@ class EmbeddingSpaces:
             array[visual] = image_vecs
         return array
 
-    def embed_query(self, text: str) -> dict[str, np.ndarray]:
-        """The query in every space: ``(dim,)`` for a pooled space, ``(n_query_tokens, dim)`` for a multi-vector one."""
-        out = {name: np.asarray(emb.embed_queries([text])[0], dtype=np.float32) for name, emb in self.embedders.items()}
-        for name, cal in self.calibrations.items():
-            out[name] = cal.center(out[name][None], [Modality.TEXT])[0]
-        return out
+    def embed_query(self, text: str | None = None, image: ImageInput | None = None) -> dict[str, np.ndarray]:
+        """The query in every space that can take it: ``(dim,)`` for a pooled space,
+        ``(n_query_tokens, dim)`` for a multi-vector one.
 
+        With ``image``, a space that embeds pixels gets the image (composed with
+        ``text`` where the embedder supports it, e.g. CLIP's "this, but red");
+        a text-only space gets the text, or is left out of an image-only query.
+        """
+        if image is None and not (text and text.strip()):
+            raise ValueError("a query needs text, an image, or both")
+        out: dict[str, np.ndarray] = {}
+        for name, emb in self.embedders.items():
+            by_image = image is not None and Modality.IMAGE in emb.modalities
+            if by_image:
+                composed = getattr(emb, "embed_composed", None)
+                vec = composed([image], [text])[0] if text and composed else emb.embed_images([image], image_loader=self.image_loader)[0]
+            elif text:
+                vec = emb.embed_queries([text])[0]
+            else:
+                continue
+            out[name] = np.asarray(vec, dtype=np.float32)
+            if name in self.calibrations:
+                out[name] = self.calibrations[name].center(out[name][None], [Modality.IMAGE if by_image else Modality.TEXT])[0]
+        if not out:
+            raise ValueError(
+                f"no embedding space here embeds images (spaces: {', '.join(self.embedders)}); "
+                "an image query needs an image-text model, e.g. --image-model openai/clip-vit-base-patch32"
+            )
+        return out
 
 def split_rows(vectors: SpaceVectors, counts: Sequence[int]) -> list[SpaceVectors]:
     """Rows of one batched embedding call given back to the sources they came from."""

@@ -60,18 +60,19 @@ SearchFn = Callable[[EvalQuery, EvalMode, int], Sequence[Mapping[str, Any]]]
 Reranker = Callable[[str, list[Hit]], list[Hit]]
 
 
-def check_supported(queries: Sequence[EvalQuery], modes: Sequence[EvalMode], *, has_reranker: bool) -> None:
-    """Raise ``EvalError`` for what an ``mmrag.Index`` cannot run in this build (cheap: call it
-    before loading a model)."""
+def check_supported(
+    queries: Sequence[EvalQuery], modes: Sequence[EvalMode], *, has_reranker: bool, embeds_images: bool
+) -> None:
+    """Raise ``EvalError`` for what an ``mmrag.Index`` cannot run (cheap: models load on first use)."""
     if EvalMode.HYBRID_RERANK in modes and not has_reranker:
         raise EvalError(
             "mode 'hybrid+rerank' needs a reranker: pass --rerank (e.g. bi-encoder or cross-encoder:MODEL)"
         )
     image_query = next((q for q in queries if q.image), None)
-    if image_query is not None:
+    if image_query is not None and not embeds_images:
         raise EvalError(
-            f"line {image_query.line}: image queries are not supported yet: this build searches by text only "
-            "(image-text embedders are being added); remove the 'image' key or the query"
+            f"line {image_query.line}: an image query, but no embedding space here embeds images; "
+            "search a collection built with an image-text model (--image-model) or remove the 'image' key"
         )
 
 
@@ -86,6 +87,11 @@ class IndexSearcher:
 
     ``reranker`` (query text, first-stage hits) -> reranked hits enables
     ``hybrid+rerank``; it sees the best ``rerank_depth`` hybrid hits.
+
+    Image queries go to the spaces that embed pixels. An image-only query has no
+    text, so BM25 finds nothing for it (a miss, as for any text-only retriever)
+    and ``hybrid+rerank`` keeps its hybrid order (rerankers score query text);
+    ``IMAGE_ONLY_NOTE`` says so in the report.
     """
 
     index: Any  # mmrag.Index; typed loosely so this module does not import the whole stack
@@ -93,16 +99,23 @@ class IndexSearcher:
     rerank_depth: int = 50
 
     def check(self, queries: Sequence[EvalQuery], modes: Sequence[EvalMode]) -> None:
-        """Raise ``EvalError`` for anything this build cannot run, before any query runs."""
-        check_supported(queries, modes, has_reranker=self.reranker is not None)
+        """Raise ``EvalError`` for anything this index cannot run, before any query runs."""
+        check_supported(queries, modes, has_reranker=self.reranker is not None, embeds_images=self.index.spaces.embeds_images)
 
     def __call__(self, query: EvalQuery, mode: EvalMode, depth: int) -> list[dict[str, Any]]:
-        assert query.text is not None  # check() refused image-only queries
+        if mode is EvalMode.BM25 and not query.text:
+            return []
         if mode is EvalMode.HYBRID_RERANK:
             assert self.reranker is not None
-            first = self.index.search(query.text, max(depth, self.rerank_depth), mode="hybrid")
-            return [h.to_dict() for h in self.reranker(query.text, first)[:depth]]
-        return [h.to_dict() for h in self.index.search(query.text, depth, mode=mode.value)]
+            first = self.index.search(query.text, max(depth, self.rerank_depth), image=query.image, mode="hybrid")
+            hits = self.reranker(query.text, first) if query.text else first
+            return [h.to_dict() for h in hits[:depth]]
+        return [h.to_dict() for h in self.index.search(query.text, depth, image=query.image, mode=mode.value)]
+
+
+IMAGE_ONLY_NOTE = (
+    "image-only queries have no text: BM25 counts them as misses, and hybrid+rerank keeps their hybrid order"
+)
 
 
 @dataclass(frozen=True)
@@ -157,10 +170,12 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, Any]:
         queries = list({r.query.id: r.query for r in self.results}.values())
+        image_only = any(q.image and not q.text for q in queries)
         return {
             "queries": len(queries),
             "k": list(self.ks),
             "ndcg_k": NDCG_K,
+            "notes": [IMAGE_ONLY_NOTE] if image_only and {EvalMode.BM25, EvalMode.HYBRID_RERANK} & set(self.modes()) else [],
             "modes": self.summary(),
             "per_query": [
                 {"id": r.query.id, "mode": r.mode.value, "modality": r.query.modality, "group": r.query.group,

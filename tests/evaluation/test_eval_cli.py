@@ -94,7 +94,7 @@ def test_unavailable_query_kinds_are_refused_before_anything_runs(store, tmp_pat
     queries = queries_from_dicts([{"query": "crane", "source": "harbour.pdf"},
                                   {"image": "photo.png", "source": "harbour.pdf"}], base=tmp_path)
     searcher = IndexSearcher(mmrag.Index(uri, collection="evals", embedder=text_embedder))
-    with pytest.raises(EvalError, match="line 2: image queries are not supported yet"):
+    with pytest.raises(EvalError, match="line 2: an image query, but no embedding space here embeds images"):
         evaluate(queries, searcher, [EvalMode.DENSE])
 
 
