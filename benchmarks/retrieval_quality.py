@@ -8,7 +8,6 @@ side with LlamaIndex's default path, scored by the same ``mmrag.evaluation`` cod
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil

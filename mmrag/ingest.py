@@ -21,7 +21,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched

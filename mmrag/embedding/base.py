@@ -78,27 +78,49 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
-class Embedder(ABC):
-    """A pooled embedder: texts (and, where supported, images) to one vector each.
+class LazyModel:
+    """A model loaded once, on first use, so building an embedder (and importing
+    mmrag) stays cheap. Subclasses implement ``_load``, which sets ``_model`` and
+    whatever goes with it (processor, tokenizer)."""
 
-    Subclasses set ``model_name``, ``dim`` and ``modalities`` and implement
-    ``_embed_texts``; image-capable ones also implement ``_embed_images``.
-    """
+    _model: Any = None
+
+    def _load(self) -> None:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Load the model now rather than on first use."""
+        if self._model is None:
+            self._load()
+
+    @property
+    def model(self) -> Any:
+        """The loaded model."""
+        self.load()
+        return self._model
+
+
+class EmbedderBase(ABC):
+    """What every embedder shares: batching and instruction options, image
+    decoding, loading, and the spec a collection records. ``Embedder`` and
+    ``MultiVectorEmbedder`` add their own typed methods (one return type each)."""
 
     model_name: str
     modalities: frozenset[Modality] = frozenset({Modality.TEXT})
     multivector: bool = False
+    default_batch_size = 32
 
     def __init__(
         self,
         *,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         query_instruction: str | None = None,
         document_instruction: str | None = None,
         image_loader: ImageLoader | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         decode_workers: int = 2,
     ) -> None:
+        batch_size = self.default_batch_size if batch_size is None else batch_size
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
@@ -114,7 +136,7 @@ class Embedder(ABC):
     @property
     @abstractmethod
     def dim(self) -> int:
-        """Length of each output vector."""
+        """Length of each output (or token) vector."""
 
     def spec(self) -> EmbedderSpec:
         return EmbedderSpec(
@@ -124,6 +146,29 @@ class Embedder(ABC):
             query_instruction=self.query_instruction,
             document_instruction=self.document_instruction,
         )
+
+    def _check_images(self) -> None:
+        if Modality.IMAGE not in self.modalities:
+            kind = "a page/image late-interaction model" if self.multivector else "an image-text model"
+            raise MmragError(f"{self.model_name} embeds text only; use {kind}")
+
+    def _prefetched(self, images: Sequence[Any], image_loader: ImageLoader | None) -> Iterator[list[Any]]:
+        """Batches of prepared images, decoded in threads one batch ahead of the model."""
+        self.load()  # here, not lazily in a decode thread: concurrent first loads would race
+        prepare = partial(self._prepare_image, image_loader=image_loader or self.image_loader)
+        return prefetched(list(images), self.batch_size, prepare, self.decode_workers)
+
+    def _prepare_image(self, item: Any, image_loader: ImageLoader | None) -> Any:
+        """CPU work for one image, run in a decode thread: by default the decoded RGB ``PIL.Image``."""
+        return open_image(item, image_loader=image_loader, max_pixels=self.max_pixels)
+
+
+class Embedder(EmbedderBase):
+    """A pooled embedder: texts (and, where supported, images) to one vector each.
+
+    Subclasses set ``model_name``, ``dim`` and ``modalities`` and implement
+    ``_embed_texts``; image-capable ones also implement ``_embed_prepared``.
+    """
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for search queries (the query instruction applies)."""
@@ -145,17 +190,11 @@ class Embedder(ABC):
         else the embedder's own, else ``mmrag.loaders.image_refs.open_image``).
 
         Decoding runs in ``decode_workers`` threads one batch ahead of the model."""
-        if Modality.IMAGE not in self.modalities:
-            raise MmragError(f"{self.model_name} embeds text only; use an image-text model")
-        items = list(images)
-        if not items:
+        self._check_images()
+        images = list(images)
+        if not images:
             return np.zeros((0, self.dim), dtype=np.float32)
-        self.load()  # here, not lazily in a decode thread: concurrent first loads would race
-        prepare = partial(self._prepare_image, image_loader=image_loader or self.image_loader)
-        parts = [
-            np.asarray(self._embed_prepared(batch), dtype=np.float32)
-            for batch in prefetched(items, self.batch_size, prepare, self.decode_workers)
-        ]
+        parts = [np.asarray(self._embed_prepared(batch), dtype=np.float32) for batch in self._prefetched(images, image_loader)]
         return np.concatenate(parts, axis=0)
 
     def _run(self, items: list[Any], hook: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
@@ -168,62 +207,21 @@ class Embedder(ABC):
     def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
         """Embed one batch of texts."""
 
-    def _prepare_image(self, item: Any, image_loader: ImageLoader | None) -> Any:
-        """CPU work for one image, run in a decode thread: by default the decoded RGB ``PIL.Image``."""
-        return open_image(item, image_loader=image_loader, max_pixels=self.max_pixels)
-
     def _embed_prepared(self, prepared: list[Any]) -> np.ndarray:
         """Embed one batch of prepared images (image-capable embedders implement this)."""
         raise NotImplementedError(f"{type(self).__name__} does not embed images")
 
 
-class MultiVectorEmbedder(ABC):
+class MultiVectorEmbedder(EmbedderBase):
     """A late-interaction embedder: one ``(n_tokens, dim)`` float32 array per input.
 
     Subclasses set ``model_name`` and ``modalities`` and implement
-    ``_embed_texts`` (and ``_embed_images`` for page/image models). Score with
+    ``_embed_texts`` (and ``_embed_prepared`` for page/image models). Score with
     ``mmrag.embedding.maxsim.maxsim``.
     """
 
-    model_name: str
-    modalities: frozenset[Modality] = frozenset({Modality.TEXT})
     multivector: bool = True
-
-    def __init__(
-        self,
-        *,
-        batch_size: int = 8,
-        query_instruction: str | None = None,
-        document_instruction: str | None = None,
-        image_loader: ImageLoader | None = None,
-        max_pixels: int = DEFAULT_MAX_PIXELS,
-        decode_workers: int = 2,
-    ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.batch_size = batch_size
-        self.query_instruction = query_instruction
-        self.document_instruction = document_instruction
-        self.image_loader = image_loader
-        self.max_pixels = max_pixels
-        self.decode_workers = decode_workers
-
-    def load(self) -> None:
-        """Load the model now rather than on first use (no-op for embedders with nothing to load)."""
-
-    @property
-    @abstractmethod
-    def dim(self) -> int:
-        """Length of each token vector."""
-
-    def spec(self) -> EmbedderSpec:
-        return EmbedderSpec(
-            model_name=self.model_name,
-            dim=self.dim,
-            multivector=True,
-            query_instruction=self.query_instruction,
-            document_instruction=self.document_instruction,
-        )
+    default_batch_size = 8
 
     def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
         return self._run_texts(list(texts), query=True)
@@ -241,12 +239,9 @@ class MultiVectorEmbedder(ABC):
 
     def embed_images(self, images: Sequence[Any], *, image_loader: ImageLoader | None = None) -> list[np.ndarray]:
         """Token vectors for images (same inputs and decode pipeline as ``Embedder.embed_images``)."""
-        if Modality.IMAGE not in self.modalities:
-            raise MmragError(f"{self.model_name} embeds text only; use a page/image late-interaction model")
-        self.load()
-        prepare = partial(self._prepare_image, image_loader=image_loader or self.image_loader)
+        self._check_images()
         out: list[np.ndarray] = []
-        for batch in prefetched(list(images), self.batch_size, prepare, self.decode_workers):
+        for batch in self._prefetched(images, image_loader):
             out.extend(np.asarray(v, dtype=np.float32) for v in self._embed_prepared(batch))
         return out
 
@@ -259,9 +254,6 @@ class MultiVectorEmbedder(ABC):
     @abstractmethod
     def _embed_texts(self, texts: list[str], *, query: bool) -> list[np.ndarray]:
         """Embed one batch of texts to token vectors."""
-
-    def _prepare_image(self, item: Any, image_loader: ImageLoader | None) -> Any:
-        return open_image(item, image_loader=image_loader, max_pixels=self.max_pixels)
 
     def _embed_prepared(self, prepared: list[Any]) -> list[np.ndarray]:
         raise NotImplementedError(f"{type(self).__name__} does not embed images")

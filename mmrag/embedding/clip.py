@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.embedding.base import Embedder, apply_instruction, l2_normalize
+from mmrag.embedding.base import Embedder, LazyModel, apply_instruction, l2_normalize
 from mmrag.embedding.device import Precision, resolve_device, resolve_dtype
 from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageInput, ImageLoader, open_image
 from mmrag.errors import MmragError
@@ -118,7 +118,7 @@ def _features(output: Any) -> Any:
     return output if hasattr(output, "shape") else output.pooler_output
 
 
-class ImageTextEmbedder(Embedder):
+class ImageTextEmbedder(LazyModel, Embedder):
     """CLIP / SigLIP / SigLIP2 pooled vectors for text and images in one space.
 
     Example::
@@ -163,7 +163,6 @@ class ImageTextEmbedder(Embedder):
         self.device = resolve_device(device)
         self.dtype = Precision.parse(dtype)
         self.fast_preprocess = fast_preprocess
-        self._model: Any = None
         self._processor: Any = None
         self._fast: FastImagePreprocessor | None = None
 
@@ -182,21 +181,9 @@ class ImageTextEmbedder(Embedder):
         if self.fast_preprocess:
             self._fast = FastImagePreprocessor.from_processor(self._processor.image_processor)
 
-    def load(self) -> None:
-        if self._model is None:
-            self._load()
-
-    @property
-    def model(self) -> Any:
-        """The loaded transformers model (loaded on first use, once)."""
-        if self._model is None:
-            self._load()
-        return self._model
-
     @property
     def processor(self) -> Any:
-        if self._processor is None:
-            self._load()
+        self.load()
         return self._processor
 
     @property

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.embedding.base import MultiVectorEmbedder, apply_instruction
+from mmrag.embedding.base import LazyModel, MultiVectorEmbedder, apply_instruction
 from mmrag.embedding.device import Precision, resolve_device, resolve_dtype
 from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageLoader
 from mmrag.embedding.pooling import pool_tokens, round_float16
@@ -39,7 +39,7 @@ class _Compression:
         return round_float16(vectors) if self.float16 else vectors
 
 
-class PageEmbedder(MultiVectorEmbedder):
+class PageEmbedder(LazyModel, MultiVectorEmbedder):
     """ColPali / ColQwen2 token vectors for page images and queries.
 
     Example::
@@ -84,7 +84,6 @@ class PageEmbedder(MultiVectorEmbedder):
         self.device = resolve_device(device)
         self.dtype = Precision.parse(dtype)
         self.compress = _Compression(pool_factor, float16)
-        self._model: Any = None
         self._processor: Any = None
 
     def _load(self) -> None:
@@ -101,20 +100,9 @@ class PageEmbedder(MultiVectorEmbedder):
         self._processor = AutoProcessor.from_pretrained(self.model_name)
         self._model = model.to(self.device).eval()
 
-    def load(self) -> None:
-        if self._model is None:
-            self._load()
-
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._load()
-        return self._model
-
     @property
     def processor(self) -> Any:
-        if self._processor is None:
-            self._load()
+        self.load()
         return self._processor
 
     @property
@@ -178,7 +166,7 @@ def _model_dir(model: str) -> Path:
     return Path(snapshot_download(model, allow_patterns=["*.json", "*.safetensors", "*.txt", "*/*.json", "*/*.safetensors"]))
 
 
-class ColBERTEmbedder(MultiVectorEmbedder):
+class ColBERTEmbedder(LazyModel, MultiVectorEmbedder):
     """ColBERT-style token vectors for text from a transformers encoder.
 
     Example::
@@ -225,7 +213,6 @@ class ColBERTEmbedder(MultiVectorEmbedder):
         self.query_augmentation = query_augmentation
         self.mask_punctuation = mask_punctuation
         self.compress = _Compression(pool_factor, float16)
-        self._model: Any = None
         self._tokenizer: Any = None
         self._projection: Any = None
         self._skip: set[int] = set()
@@ -248,20 +235,9 @@ class ColBERTEmbedder(MultiVectorEmbedder):
             self._skip = {i for i in ids if i is not None and i != tok.unk_token_id}
         self._model = model.to(self.device).eval()
 
-    def load(self) -> None:
-        if self._model is None:
-            self._load()
-
-    @property
-    def model(self) -> Any:
-        if self._model is None:
-            self._load()
-        return self._model
-
     @property
     def tokenizer(self) -> Any:
-        if self._tokenizer is None:
-            self._load()
+        self.load()
         return self._tokenizer
 
     @property

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.embedding.base import Embedder, apply_instruction, l2_normalize
+from mmrag.embedding.base import Embedder, LazyModel, apply_instruction, l2_normalize
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -23,7 +23,7 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
-class SentenceTransformerEmbedder(Embedder):
+class SentenceTransformerEmbedder(LazyModel, Embedder):
     """Pooled text vectors from a sentence-transformers model.
 
     Example::
@@ -58,16 +58,11 @@ class SentenceTransformerEmbedder(Embedder):
         self.device = device
         self.query_prompt_name = query_prompt_name
         self.document_prompt_name = document_prompt_name
-        self._model: Any = None
 
-    @property
-    def model(self) -> Any:
-        """The loaded ``SentenceTransformer`` (loaded on first use, once)."""
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer
+    def _load(self) -> None:
+        from sentence_transformers import SentenceTransformer
 
-            self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
-        return self._model
+        self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
 
     @property
     def tokenizer(self) -> Any:
