@@ -24,7 +24,7 @@ from typing import Any
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
-from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, split_rows
+from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, join_rows, split_rows
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
 from mmrag.loaders import Loader, default_loaders, find_loader
 from mmrag.loaders.ocr import ocr_skipped_note
@@ -211,32 +211,61 @@ def commit(
 def commit_many(
     store: VectorStore, manifest: Manifest | None, fingerprint: str, prepared: Sequence[Prepared], embed: Embed
 ) -> list[FileOutcome]:
-    """``commit`` for several sources with one embedding call for all their new
-    chunks: a batch of one-paragraph files costs one forward pass, not one each.
-    Each source is still written (and its manifest entry put) on its own, so a
-    failure stays with its file; when the joint call fails, each source is
-    embedded alone so the error names the file that caused it."""
-    outcomes: list[FileOutcome | None] = [None] * len(prepared)
-    todo: list[tuple[int, list[Chunk], set[str]]] = []  # (position, new chunks, wanted ids)
+    """``commit`` for several sources at the cost of about one: one look-up of
+    what is stored, one embedding call for every new chunk, one insert for the
+    sources the store has never seen, one manifest write. Many one-paragraph
+    files (tickets, FAQ entries) would otherwise pay a forward pass and a few
+    round trips each.
+
+    A failure stays with its file: when the joint embedding call or the bulk
+    insert fails, each source is embedded and written alone, so the error names
+    the file that caused it and the others still land. Manifest entries are
+    written after every chunk (a run killed in between is finished next time).
+    """
+    try:
+        stored = store.chunk_ids_of([p.state.doc_id for p in prepared])
+    except Exception as exc:
+        return [failure(p.state.source, exc) for p in prepared]
+    outcomes: dict[int, FileOutcome] = {}
+    fresh: list[_Write] = []  # sources with nothing stored: one bulk insert
+    replaced: list[_Write] = []  # sources with stale chunks: written one by one
     for i, item in enumerate(prepared):
+        wanted = {c.id for c in item.chunks}
+        have = stored.get(item.state.doc_id, set())
+        if have == wanted:
+            outcomes[i] = FileOutcome(item.state.source, Status.UNCHANGED, notes=item.notes)
+        else:
+            (replaced if have else fresh).append(_Write(i, [c for c in item.chunks if c.id not in have], wanted))
+    todo = fresh + replaced
+    vectors = _embed_jointly(embed, [w.new for w in todo])
+    if len(fresh) > 1 and vectors[0] is not None:
         try:
-            wanted = {c.id for c in item.chunks}
-            existing = store.chunk_ids(item.state.doc_id)
-            if existing == wanted:
-                outcomes[i] = _finish(manifest, fingerprint, item, FileOutcome(item.state.source, Status.UNCHANGED, notes=item.notes))
-            else:
-                todo.append((i, [c for c in item.chunks if c.id not in existing], wanted))
-        except Exception as exc:
-            outcomes[i] = failure(item.state.source, exc)
-    parts = _embed_jointly(embed, [new for _, new, _ in todo])
-    for (i, new, wanted), vectors in zip(todo, parts):
-        item = prepared[i]
+            store.add_sources([c for w in fresh for c in w.new], join_rows([vectors[n] for n in range(len(fresh))]))
+            outcomes.update({w.position: _ingested(prepared[w.position], w) for w in fresh})
+        except Exception:
+            pass  # each fresh source is written alone below, so the error names its file
+    for w, vecs in zip(todo, vectors):
+        if w.position in outcomes:
+            continue
+        item = prepared[w.position]
         try:
-            store.write_source(item.state.doc_id, new, vectors if vectors is not None else embed(new), keep=wanted)
-            outcomes[i] = _finish(manifest, fingerprint, item, FileOutcome(item.state.source, Status.INGESTED, chunks=len(new), notes=item.notes))
+            store.write_source(item.state.doc_id, w.new, vecs if vecs is not None else embed(w.new), keep=w.wanted)
+            outcomes[w.position] = _ingested(item, w)
         except Exception as exc:
-            outcomes[i] = failure(item.state.source, exc)
-    return [o for o in outcomes if o is not None]
+            outcomes[w.position] = failure(item.state.source, exc)
+    _record(manifest, fingerprint, prepared, outcomes)
+    return [outcomes[i] for i in range(len(prepared))]
+
+
+@dataclass(frozen=True)
+class _Write:
+    position: int  # in the prepared list
+    new: list[Chunk]  # chunks the store lacks
+    wanted: set[str]  # every chunk id the source has now
+
+
+def _ingested(item: Prepared, write: _Write) -> FileOutcome:
+    return FileOutcome(item.state.source, Status.INGESTED, chunks=len(write.new), notes=item.notes)
 
 
 def _embed_jointly(embed: Embed, groups: list[list[Chunk]]) -> list[Mapping[str, SpaceVectors] | None]:
@@ -252,11 +281,17 @@ def _embed_jointly(embed: Embed, groups: list[list[Chunk]]) -> list[Mapping[str,
     return [{space: parts[n] for space, parts in split.items()} for n in range(len(groups))]
 
 
-def _finish(manifest: Manifest | None, fingerprint: str, item: Prepared, outcome: FileOutcome) -> FileOutcome:
-    """The outcome, after the source's manifest entry is written (always last)."""
-    if manifest is not None:
-        manifest.put([item.state.entry(len({c.id for c in item.chunks}), fingerprint)])
-    return outcome
+def _record(manifest: Manifest | None, fingerprint: str, prepared: Sequence[Prepared], outcomes: dict[int, FileOutcome]) -> None:
+    """Manifest entries for the sources now stored in full, in one write; if it
+    fails, those sources are reported failed (their chunks are in place, so the
+    next run only writes the entries)."""
+    done = [i for i, o in outcomes.items() if o.status in (Status.INGESTED, Status.UNCHANGED)]
+    if manifest is None or not done:
+        return
+    try:
+        manifest.put([prepared[i].state.entry(len({c.id for c in prepared[i].chunks}), fingerprint) for i in done])
+    except Exception as exc:
+        outcomes.update({i: failure(prepared[i].state.source, exc) for i in done})
 
 
 @dataclass

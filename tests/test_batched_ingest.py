@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import mmrag
 from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.errors import StoreError
 from mmrag.ingest import EMBED_BATCH_CHUNKS, Status
 from mmrag.types import Chunk
 
@@ -49,8 +50,13 @@ def test_small_files_share_one_embedding_call_and_match_file_by_file(tmp_path, t
     write_facts(tmp_path / "docs", 12)
     spaces = CountingSpaces(text_embedder)
     together = mmrag.Index(str(tmp_path / "together.db"), embedder=spaces)
+    together.store.ensure_collection(spaces.specs())
+    client, inserts = together.store.client, []
+    real_insert = client.insert
+    client.insert = lambda collection, data, **kw: inserts.append((collection, len(data))) or real_insert(collection, data, **kw)
     report = together.ingest([tmp_path / "docs"])
     assert report.count(Status.INGESTED) == 12 and spaces.calls == [12]
+    assert [n for c, n in inserts if c == together.store.collection] == [12]  # one bulk insert for the 12 new files
 
     alone = mmrag.Index(str(tmp_path / "alone.db"), embedder=text_embedder)
     ingestor = alone.ingestor
@@ -86,3 +92,16 @@ def test_batches_are_bounded_by_chunk_count(tmp_path, text_embedder):
     report = mmrag.Index(str(tmp_path / "store.db"), embedder=spaces).ingest([tmp_path / "docs"])
     assert report.count(Status.INGESTED) == EMBED_BATCH_CHUNKS + 5
     assert spaces.calls == [EMBED_BATCH_CHUNKS, 5]
+
+
+def test_a_failed_bulk_insert_falls_back_to_one_source_at_a_time(tmp_path, text_embedder, monkeypatch):
+    write_facts(tmp_path / "docs", 5)
+    index = mmrag.Index(str(tmp_path / "store.db"), embedder=text_embedder)
+
+    def refuse(chunks, vectors):
+        raise StoreError("injected: bulk insert refused")
+
+    monkeypatch.setattr(index.store, "add_sources", refuse)
+    report = index.ingest([tmp_path / "docs"])
+    assert report.count(Status.INGESTED) == 5 and report.ok
+    assert len(index.store.sources()) == 5

@@ -145,3 +145,17 @@ def split_rows(vectors: SpaceVectors, counts: Sequence[int]) -> list[SpaceVector
     """Rows of one batched embedding call given back to the sources they came from."""
     bounds = np.cumsum([0, *counts])
     return [vectors[a:b] for a, b in pairwise(bounds)]
+
+
+def join_rows(parts: Sequence[Mapping[str, SpaceVectors]]) -> dict[str, SpaceVectors]:
+    """Per-source vectors back into one batch per space (``split_rows`` undone)."""
+    out: dict[str, SpaceVectors] = {}
+    for space in parts[0]:
+        pieces = [p[space] for p in parts]
+        out[space] = np.concatenate(pieces) if isinstance(pieces[0], np.ndarray) else [v for piece in pieces for v in piece]
+    return out
+
+
+def take_rows(vectors: Mapping[str, SpaceVectors], rows: Sequence[int]) -> dict[str, SpaceVectors]:
+    """The given rows of each space's vectors, in that order."""
+    return {space: v[list(rows)] if isinstance(v, np.ndarray) else [v[i] for i in rows] for space, v in vectors.items()}

@@ -6,10 +6,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec
+from mmrag.embedding.spaces import take_rows
 from mmrag.errors import ModelMismatchError
 from mmrag.stores.filters import Filters
 from mmrag.types import ChoiceEnum, Chunk, Hit
@@ -146,6 +148,30 @@ class VectorStore(ABC):
     ) -> None:
         """Insert ``chunks`` (rows of ``vectors`` align with them), then delete the
         source's other chunks whose ids are not in ``keep``. On failure nothing new stays."""
+
+    def chunk_ids_of(self, doc_ids: Sequence[str]) -> dict[str, set[str]]:
+        """``chunk_ids`` for several sources; a source with none stored is left out.
+        Stores override it with one query."""
+        return {d: ids for d in dict.fromkeys(doc_ids) if (ids := self.chunk_ids(d))}
+
+    def add_sources(self, chunks: Sequence[Chunk], vectors: Mapping[str, Any]) -> None:
+        """Insert the chunks of sources that have none stored yet (rows of
+        ``vectors`` align with ``chunks``), all or nothing: ingestion's bulk path
+        for many small files. This default writes source by source and removes
+        the ones it wrote if a later one fails; stores override it with one insert."""
+        rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            rows.setdefault(chunk.doc_id, []).append(i)
+        written: list[str] = []
+        try:
+            for doc_id, picked in rows.items():
+                part = [chunks[i] for i in picked]
+                self.write_source(doc_id, part, take_rows(vectors, picked), keep={c.id for c in part})
+                written.append(doc_id)
+        except Exception:
+            for doc_id in written:
+                self.delete_source(doc_id)
+            raise
 
     @abstractmethod
     def delete(self, ids: Sequence[str]) -> int:

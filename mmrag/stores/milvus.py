@@ -359,14 +359,43 @@ class MilvusStore(VectorStore):
 
     # -- writes -------------------------------------------------------------
     def chunk_ids(self, doc_id: str) -> set[str]:
+        return self.chunk_ids_of([doc_id]).get(doc_id, set())
+
+    def chunk_ids_of(self, doc_ids: Sequence[str]) -> dict[str, set[str]]:
         if not self.spaces():
-            return set()
-        expr = to_milvus_filter({"doc_id": doc_id}, FILTER_FIELDS)
-        return {row["id"] for row in self._query_all(self.collection, expr, ["id"])}
+            return {}
+        out: dict[str, set[str]] = {}
+        for part in batched(list(dict.fromkeys(doc_ids)), IDS_PER_EXPR):
+            for row in self._query_all(self.collection, ids_expr("doc_id", part), ["id", "doc_id"]):
+                out.setdefault(row["doc_id"], set()).add(row["id"])
+        return out
 
     def write_source(
         self, doc_id: str, chunks: Sequence[Chunk], vectors: Mapping[str, Any], keep: set[str]
     ) -> None:
+        if any(c.doc_id != doc_id for c in chunks):
+            raise StoreError(f"write_source({doc_id!r}) got chunks of another source")
+        before = self.chunk_ids(doc_id)
+        written, gen = self._write(chunks, vectors, before, chunks[0].source if chunks else doc_id)
+        stale = sorted(before - keep - set(written))
+        self._delete_rows(stale)
+        if self._layout == "companion":
+            replaced = sorted(set(written) & before)
+            for space in self._multi():
+                name = token_collection(self.collection, space)
+                for part in batched(replaced, IDS_PER_EXPR):
+                    self.client.delete(name, filter=f"{ids_expr('chunk_id', part)} and gen != {literal(gen, 'gen')}")
+
+    def add_sources(self, chunks: Sequence[Chunk], vectors: Mapping[str, Any]) -> None:
+        sources = len({c.doc_id for c in chunks})
+        self._write(chunks, vectors, set(), f"{sources} sources")
+
+    def _write(
+        self, chunks: Sequence[Chunk], vectors: Mapping[str, Any], before: set[str], where: str
+    ) -> tuple[list[str], str]:
+        """Insert ``chunks`` (upserting the ids in ``before``, which are already
+        stored); on failure undo every row written and restore the replaced ones.
+        Returns the ids written and the write's generation tag."""
         stored = self.spaces()
         if not stored:
             raise StoreError(f"collection '{self.collection}' does not exist; call ensure_collection first")
@@ -374,16 +403,13 @@ class MilvusStore(VectorStore):
             raise StoreError(f"vectors are for spaces {sorted(vectors)}, the collection has {sorted(stored)}")
         for space, vecs in vectors.items():
             check_space_vectors(space, stored[space], vecs, len(chunks))
-        if any(c.doc_id != doc_id for c in chunks):
-            raise StoreError(f"write_source({doc_id!r}) got chunks of another source")
-        before = self.chunk_ids(doc_id)
         gen = uuid.uuid4().hex
         snapshot = self._snapshot([c.id for c in chunks if c.id in before])
         written: list[str] = []
         try:
             if self._layout == "companion":
                 for space in self._multi():
-                    self._write_tokens(space, doc_id, chunks, vectors[space], gen)
+                    self._write_tokens(space, chunks, vectors[space], gen)
             # New ids are inserted; only ids already stored are upserted (an upsert
             # leaves a delete marker behind that every later search has to skip).
             order = sorted(range(len(chunks)), key=lambda i: chunks[i].id in before)
@@ -396,7 +422,6 @@ class MilvusStore(VectorStore):
                 self._retry(lambda w=write, p=part: w(self.collection, p))
                 written.extend(r["id"] for r in part)
         except Exception as exc:
-            where = chunks[0].source if chunks else doc_id
             try:
                 self._rollback(before, written, snapshot, gen)
             except Exception as undo_exc:
@@ -405,14 +430,7 @@ class MilvusStore(VectorStore):
                     f"delete the source (mmrag delete --source) and ingest it again"
                 ) from exc
             raise StoreError(f"writing {len(chunks)} chunks of {where} failed, nothing changed: {exc}") from exc
-        stale = sorted(before - keep - set(written))
-        self._delete_rows(stale)
-        if self._layout == "companion":
-            replaced = sorted(set(written) & before)
-            for space in self._multi():
-                name = token_collection(self.collection, space)
-                for part in batched(replaced, IDS_PER_EXPR):
-                    self.client.delete(name, filter=f"{ids_expr('chunk_id', part)} and gen != {literal(gen, 'gen')}")
+        return written, gen
 
     def _row(self, chunk: Chunk, vectors: Mapping[str, Any], i: int, gen: str) -> dict[str, Any]:
         stored = self._spaces or {}
@@ -424,7 +442,7 @@ class MilvusStore(VectorStore):
                 row.update(_NativeLate.row_value(space, vectors[space][i]))
         return row
 
-    def _write_tokens(self, space: str, doc_id: str, chunks: Sequence[Chunk], tokens: Sequence[Any], gen: str) -> None:
+    def _write_tokens(self, space: str, chunks: Sequence[Chunk], tokens: Sequence[Any], gen: str) -> None:
         per_row = self.tokens_per_row
         rows = []
         for chunk, mat in zip(chunks, tokens):
@@ -433,7 +451,7 @@ class MilvusStore(VectorStore):
                 block = mat[start : start + per_row]
                 flat = np.zeros(per_row * mat.shape[1], dtype=np.float32)
                 flat[: block.size] = block.ravel()
-                rows.append({"chunk_id": chunk.id, "doc_id": doc_id, "gen": gen, "n": len(block), "vec": flat.tolist()})
+                rows.append({"chunk_id": chunk.id, "doc_id": chunk.doc_id, "gen": gen, "n": len(block), "vec": flat.tolist()})
         name = token_collection(self.collection, space)
         size = 96 + 4 * (self._spaces or {})[space].dim * per_row
         for batch in plan_batches([size] * len(rows), self.batch_bytes, TOKEN_BATCH_ROWS):

@@ -162,6 +162,30 @@ class StoreContract:
             filled.write_source("doc-talk", chunks, {"text": vecs}, keep=set())
         assert filled.chunk_ids("doc-solar") == {c.id for c in chunks}
 
+    def test_add_sources_writes_many_new_sources_at_once(self, make_store, spec, text_embedder):
+        store = make_store("bulk")
+        store.ensure_collection(spec)
+        chunks = [c for part in make_chunks().values() for c in part]
+        store.add_sources(chunks, {"text": text_embedder.embed_documents([c.embed_text for c in chunks])})
+        assert store.chunk_ids_of(["doc-talk", "missing", "doc-solar"]) == {
+            "doc-talk": {"doc-talk-0", "doc-talk-1"}, "doc-solar": {f"doc-solar-{i}" for i in range(3)},
+        }
+        assert [(s.source, s.chunks) for s in store.sources()] == [("kitchen.md", 2), ("solar.pdf", 3), ("talk.mp3", 2)]
+        assert store.get(["doc-kitchen-1"]) == [make_chunks()["doc-kitchen"][1]]
+        hits = store.search(self.query(text_embedder, "solar panels on the roof", mode=SearchMode.DENSE, k=1))
+        assert hits[0].chunk.doc_id == "doc-solar"
+        store.close()
+
+    def test_add_sources_refuses_misaligned_input_and_writes_nothing(self, make_store, spec, text_embedder):
+        store = make_store("bulk_bad")
+        store.ensure_collection(spec)
+        chunks = [c for part in make_chunks().values() for c in part]
+        vecs = text_embedder.embed_documents([c.embed_text for c in chunks])
+        with pytest.raises(StoreError, match="6 vectors for 7 chunks"):
+            store.add_sources(chunks, {"text": vecs[:-1]})
+        assert store.sources() == [] and store.chunk_ids_of(["doc-solar"]) == {}
+        store.close()
+
     def test_delete_by_ids_and_by_source(self, filled):
         assert filled.delete(["doc-solar-0", "doc-solar-1", "nope"]) == 2
         assert filled.chunk_ids("doc-solar") == {"doc-solar-2"}

@@ -107,6 +107,27 @@ def late_store(milvus_uri):
     store.close()
 
 
+def test_bulk_insert_failing_midway_leaves_nothing(milvus_uri, monkeypatch):
+    store = MilvusStore(milvus_uri, "bulk", batch_bytes=1, retries=0)  # one row per insert
+    store.ensure_collection({"text": EmbedderSpec("tiny", 8)})
+    chunks = [c for d in ("a", "b", "c") for c in text_chunks(d, [f"{d} paragraph {i}" for i in range(6)])]
+    real, calls = store.client.insert, []
+
+    def insert(collection, data, **kw):  # the real client's insert, made to fail on the third batch
+        calls.append(len(data))
+        if len(calls) == 3:
+            raise pymilvus.exceptions.MilvusException(code=1, message="injected: disk full")
+        return real(collection, data, **kw)
+
+    monkeypatch.setattr(store.client, "insert", insert)
+    with pytest.raises(StoreError, match="18 chunks of 3 sources failed, nothing changed: .*injected"):
+        store.add_sources(chunks, {"text": unit(18, 8)})
+    assert calls == [1, 1, 1]  # two rows were in before the failure, and were undone
+    monkeypatch.undo()
+    assert store.sources() == [] and store.chunk_ids_of(["a", "b", "c"]) == {}
+    store.close()
+
+
 def test_failure_mid_source_leaves_the_old_state(late_store, monkeypatch):
     store, chunks = late_store
     before = snapshot(store)
