@@ -341,8 +341,11 @@ class Ingestor:
     chunker: Chunker
     manifest: Manifest | None = None  # default: the store's own (see mmrag.manifest.open_manifest)
     loaders: list[Loader] | None = None  # default: every loader; page renders only if some space embeds images
+    batch_chunks: int = EMBED_BATCH_CHUNKS  # small sources are embedded and inserted together up to this many chunks
 
     def __post_init__(self) -> None:
+        if self.batch_chunks < 1:
+            raise ValueError(f"batch_chunks must be >= 1, got {self.batch_chunks}")
         if self.manifest is None:
             self.manifest = open_manifest(self.store)
         if self.loaders is None:
@@ -378,7 +381,7 @@ class Ingestor:
                     done(prepared)
                     continue
                 pending.append(prepared)
-                if sum(len(p.chunks) for p in pending) >= EMBED_BATCH_CHUNKS:
+                if sum(len(p.chunks) for p in pending) >= self.batch_chunks:
                     write_pending()
         write_pending()
         if prune:

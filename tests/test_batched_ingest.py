@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 import mmrag
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import StoreError
-from mmrag.ingest import EMBED_BATCH_CHUNKS, Status
+from mmrag.ingest import EMBED_BATCH_CHUNKS, Ingestor, Status
 from mmrag.types import Chunk
 
 FACTS = [
@@ -87,11 +89,16 @@ def test_a_source_whose_embedding_fails_fails_alone(tmp_path, text_embedder):
 
 
 def test_batches_are_bounded_by_chunk_count(tmp_path, text_embedder):
-    write_facts(tmp_path / "docs", EMBED_BATCH_CHUNKS + 5)
+    write_facts(tmp_path / "docs", 25)
     spaces = CountingSpaces(text_embedder)
-    report = mmrag.Index(str(tmp_path / "store.db"), embedder=spaces).ingest([tmp_path / "docs"])
-    assert report.count(Status.INGESTED) == EMBED_BATCH_CHUNKS + 5
-    assert spaces.calls == [EMBED_BATCH_CHUNKS, 5]
+    ingestor = mmrag.Index(str(tmp_path / "store.db"), embedder=spaces).ingestor
+    assert ingestor.batch_chunks == EMBED_BATCH_CHUNKS
+    ingestor.batch_chunks = 10
+    report = ingestor.run([tmp_path / "docs"])
+    assert report.count(Status.INGESTED) == 25
+    assert spaces.calls == [10, 10, 5]
+    with pytest.raises(ValueError, match="batch_chunks must be >= 1"):
+        Ingestor(ingestor.store, spaces, ingestor.chunker, batch_chunks=0)
 
 
 def test_a_failed_bulk_insert_falls_back_to_one_source_at_a_time(tmp_path, text_embedder, monkeypatch):

@@ -26,12 +26,14 @@ DRIVER = textwrap.dedent(
 
     store, folder, progress = sys.argv[1:4]
     index = Index(store, "resume")
+    ingestor = index.ingestor
+    ingestor.batch_chunks = 4  # about two files per batch: many points to be killed at
     with open(progress, "a") as log:
         def done(outcome):
             log.write(f"{outcome.status.value} {outcome.path}\\n")
             log.flush()
             os.fsync(log.fileno())
-        report = index.ingest([folder], on_file=done)
+        report = ingestor.run([folder], on_file=done)
     index.close()
     print(report.to_dict()["files_ingested"], report.to_dict()["files_unchanged"])
     """
