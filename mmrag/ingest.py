@@ -393,8 +393,16 @@ class Ingestor:
         return report
 
     def files(self, paths: Iterable[str | Path]) -> list[Path]:
-        """The files a run over ``paths`` would visit (never the store's own files)."""
-        return list(iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []))
+        """The files a run over ``paths`` would visit (never the store's own files),
+        each once even when ``paths`` overlap (``docs`` and ``docs/a.pdf``): two
+        copies of a source in one batch would both be inserted."""
+        seen: set[Path] = set()
+        out = []
+        for path in iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                out.append(path)
+        return out
 
     def triage(self, paths: list[Path]) -> list[FileState | FileOutcome]:
         """Per file, in order: an outcome when it needs no loading (unchanged, or

@@ -112,3 +112,11 @@ def test_a_failed_bulk_insert_falls_back_to_one_source_at_a_time(tmp_path, text_
     report = index.ingest([tmp_path / "docs"])
     assert report.count(Status.INGESTED) == 5 and report.ok
     assert len(index.store.sources()) == 5
+
+
+def test_overlapping_paths_ingest_each_file_once(tmp_path, text_embedder):
+    paths = write_facts(tmp_path / "docs", 3)
+    index = mmrag.Index(str(tmp_path / "store.db"), embedder=text_embedder)
+    report = index.ingest([tmp_path / "docs", paths[0], tmp_path / "docs" / ".." / "docs" / paths[1].name])
+    assert report.count(Status.INGESTED) == 3 and len(report.files) == 3
+    assert sum(s.chunks for s in index.store.sources()) == 3  # no chunk inserted twice
