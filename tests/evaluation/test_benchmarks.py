@@ -98,3 +98,14 @@ def test_report_says_a_gap_simulation_is_not_a_real_model_measurement(tmp_path):
     text = out.read_text()
     assert "| gap | none.recall | center.recall |" in text and "| 0.5 | 0.1 | 1 |" in text
     assert "`embed_modality_gap` above is a simulation on synthetic vectors" in text
+
+
+@pytest.mark.slow
+def test_small_files_benchmark_runs_quick(tmp_path):
+    done = run("benchmarks/ingest_small_files.py", "--quick", "--out", str(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "ingest_small_files.quick.json").read_text())
+    rows = {row[0]: row[1:] for row in table(result, "Many small files")["rows"]}
+    assert set(rows) == {"batched", "file by file"} and rows["batched"][0] == rows["file by file"][0] == 30
+    assert rows["file by file"][3] == 1.0 and rows["batched"][1] > 0  # the ratio's baseline, and a measured time
+    assert len(result["raw"]["seconds"]["batched"]) == 1
