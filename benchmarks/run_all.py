@@ -42,6 +42,7 @@ def main() -> int:
         return 2
     env = {**os.environ, "PYTHONPATH": str(HERE.parent), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     failed = []
+    began = time.perf_counter()
     for script in chosen:
         cmd = [sys.executable, str(script), *(["--quick"] if args.quick else [])]
         print(f"== {script.name}", flush=True)
@@ -56,6 +57,7 @@ def main() -> int:
             failed.append(script.name)
     report = [sys.executable, str(HERE / "report.py"), *(["--quick"] if args.quick else [])]
     subprocess.run(report, env=env, cwd=HERE.parent, check=True)
+    print(f"== {len(chosen)} benchmarks in {(time.perf_counter() - began) / 60:.1f} min", flush=True)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
