@@ -1,9 +1,11 @@
 """Ingestion: files -> elements -> chunks -> vectors -> store.
 
-Each source is loaded and chunked completely before anything is written;
-small sources are embedded together (``commit_many``) but each is written on
-its own with ``write_source`` (new rows first, then the stale ones removed), so
-a file that fails leaves nothing half-written and a re-run never duplicates.
+Each source is loaded and chunked completely before anything is written.
+Small sources are batched (``commit_many``): one embedding call, and one
+all-or-nothing insert for those the store has never seen; a source that
+changed is written alone with ``write_source`` (new rows first, then the stale
+ones removed). So a file that fails leaves nothing half-written and a re-run
+never duplicates.
 
 With a manifest (``mmrag.manifest``) a re-run skips unchanged files before
 loading them; the manifest entry is written after the chunks, so a run killed
@@ -20,7 +22,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
-
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
