@@ -141,6 +141,7 @@ class EmbeddingSpaces:
             )
         return out
 
+
 def split_rows(vectors: SpaceVectors, counts: Sequence[int]) -> list[SpaceVectors]:
     """Rows of one batched embedding call given back to the sources they came from."""
     bounds = np.cumsum([0, *counts])
