@@ -45,7 +45,7 @@ demo: install
 # time), so workers overlap the waits; one math thread each keeps torch from
 # oversubscribing the cores.
 TEST_WORKERS ?= 4
-PYTEST := OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS)
+PYTEST := env OMP_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS)
 test: install-dev install-bench
 	$(PYTEST) -m "not slow"
 	timeout 900 $(PYTEST) -m slow || [ $$? -eq 5 ]
