@@ -66,9 +66,14 @@ def file_sha256(path: Path) -> str:
 
 def pipeline_fingerprint(specs: Mapping[str, EmbedderSpec], window: WindowOptions) -> str:
     """What, besides the file's bytes, decides its chunks and vectors: the models
-    of every space and the chunk window. A change re-ingests the file."""
+    of every space, the chunk window, and the mmrag version (a new release may
+    load or chunk a file differently). A change re-loads the file; chunks whose
+    ids did not change are not embedded again."""
+    from mmrag import __version__  # here: the package is initialised by the time a run asks
+
     return json.dumps(
-        {"spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window)},
+        {"spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window),
+         "mmrag": __version__},
         sort_keys=True,
     )
 

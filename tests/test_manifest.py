@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import mmrag
 import mmrag.ingest
 import mmrag.manifest
 from mmrag.chunking import WindowOptions
@@ -54,6 +55,7 @@ def test_fingerprint_names_models_and_window(text_embedder):
     assert base == pipeline_fingerprint(specs, WindowOptions())
     assert base != pipeline_fingerprint(specs, WindowOptions(max_tokens=100))
     assert "all-MiniLM-L6-v2" in base
+    assert f'"mmrag": "{mmrag.__version__}"' in base  # an upgrade re-loads files (unchanged chunks are not re-embedded)
 
 
 def corpus(root: Path, n: int = 4) -> list[Path]:
