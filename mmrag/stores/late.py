@@ -38,6 +38,16 @@ def dense_query(space: str, spec: EmbedderSpec, vector: np.ndarray) -> np.ndarra
     return pool_tokens(vector) if spec.multivector else vector
 
 
+def check_write(collection: str, stored: Mapping[str, EmbedderSpec], vectors: Mapping[str, object], n_chunks: int) -> None:
+    """Raise a ``StoreError`` unless the collection exists and ``vectors`` give every stored space ``n_chunks`` fitting rows."""
+    if not stored:
+        raise StoreError(f"collection '{collection}' does not exist; call ensure_collection first")
+    if set(vectors) != set(stored):
+        raise StoreError(f"vectors are for spaces {sorted(vectors)}, the collection has {sorted(stored)}")
+    for space, vecs in vectors.items():
+        check_space_vectors(space, stored[space], vecs, n_chunks)
+
+
 def check_space_vectors(space: str, spec: EmbedderSpec, vectors: object, n_chunks: int) -> None:
     """Raise a ``StoreError`` naming the space and row unless ``vectors`` fit ``spec`` for ``n_chunks`` chunks."""
     if len(vectors) != n_chunks:  # type: ignore[arg-type]

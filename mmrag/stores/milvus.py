@@ -48,7 +48,7 @@ from mmrag.stores.base import (
     check_specs,
 )
 from mmrag.stores.filters import literal, to_milvus_filter
-from mmrag.stores.late import check_space_vectors, dense_query, pool_tokens, rerank_maxsim
+from mmrag.stores.late import check_write, dense_query, pool_tokens, rerank_maxsim
 from mmrag.types import Chunk, Hit, ImageRef, Modality
 
 try:
@@ -396,13 +396,7 @@ class MilvusStore(VectorStore):
         """Insert ``chunks`` (upserting the ids in ``before``, which are already
         stored); on failure undo every row written and restore the replaced ones.
         Returns the ids written and the write's generation tag."""
-        stored = self.spaces()
-        if not stored:
-            raise StoreError(f"collection '{self.collection}' does not exist; call ensure_collection first")
-        if set(vectors) != set(stored):
-            raise StoreError(f"vectors are for spaces {sorted(vectors)}, the collection has {sorted(stored)}")
-        for space, vecs in vectors.items():
-            check_space_vectors(space, stored[space], vecs, len(chunks))
+        check_write(self.collection, self.spaces(), vectors, len(chunks))
         gen = uuid.uuid4().hex
         snapshot = self._snapshot([c.id for c in chunks if c.id in before])
         written: list[str] = []

@@ -40,7 +40,7 @@ from mmrag.stores.base import (
     check_specs,
 )
 from mmrag.stores.filters import Filters, Range
-from mmrag.stores.late import check_space_vectors, dense_query, pool_tokens
+from mmrag.stores.late import check_write, dense_query, pool_tokens
 from mmrag.stores.uris import parse_weaviate_uri
 from mmrag.types import Chunk, Hit, ImageRef, Modality
 
@@ -512,12 +512,7 @@ class WeaviateStore(VectorStore):
         from weaviate.classes.data import DataObject
 
         stored = self.spaces()
-        if not stored:
-            raise StoreError(f"collection '{self.collection}' does not exist; call ensure_collection first")
-        if set(vectors) != set(stored):
-            raise StoreError(f"vectors are for spaces {sorted(vectors)}, the collection has {sorted(stored)}")
-        for space, vecs in vectors.items():
-            check_space_vectors(space, stored[space], vecs, len(chunks))
+        check_write(self.collection, stored, vectors, len(chunks))
         if any(c.doc_id != doc_id for c in chunks):
             raise StoreError(f"write_source({doc_id!r}) got chunks of another source")
         self._ensure_meta(chunks)
