@@ -93,6 +93,16 @@ class ImageRef:
         return cls(**data)
 
 
+def _check_rows(row_start: int | None, row_end: int | None) -> None:
+    if (row_start is None) != (row_end is None):
+        raise ValueError("row_start and row_end come together or not at all")
+    if row_start is not None and row_end is not None:
+        if row_start < 1:
+            raise ValueError(f"rows are 1-based, got row_start {row_start}")
+        if row_end < row_start:
+            raise ValueError(f"row_end ({row_end}) must not be before row_start ({row_start})")
+
+
 def _frozen_metadata(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     try:
         json.dumps(dict(metadata))
@@ -117,12 +127,18 @@ class Element:
     bbox: tuple[float, float, float, float] | None = None
     title_path: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    sheet: str | None = None
+    row_start: int | None = None
+    row_end: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modality", Modality.parse(self.modality))
         object.__setattr__(self, "title_path", tuple(self.title_path))
         object.__setattr__(self, "metadata", _frozen_metadata(self.metadata))
         _check_location(self.page, self.slide, self.start, self.end)
+        _check_rows(self.row_start, self.row_end)
+        if self.sheet is not None and not self.sheet.strip():
+            raise ValueError(f"{self.source}: a sheet name must not be blank")
         if self.modality is Modality.TEXT and not self.text.strip():
             raise ValueError(f"{self.source}: a text element needs non-blank text")
         if self.modality is not Modality.TEXT and self.image is None:
@@ -143,7 +159,10 @@ class Chunk:
     """What is embedded and stored: content plus the context it sat in.
 
     ``context`` is the header (document > section/slide > page) that is embedded
-    with the text and stored apart from it so a UI can show it.
+    with the text and stored apart from it so a UI can show it. The locations of
+    tables, spreadsheets and mail (``sheet``, ``row_start``/``row_end``,
+    ``heading``, ``attachment``) live in ``metadata`` under those keys, so every
+    store keeps and filters them without a schema field; the properties read them.
     """
 
     id: str
@@ -163,10 +182,40 @@ class Chunk:
         object.__setattr__(self, "modality", Modality.parse(self.modality))
         object.__setattr__(self, "metadata", _frozen_metadata(self.metadata))
         _check_location(self.page, self.slide, self.start, self.end)
+        _check_rows(self.metadata.get("row_start"), self.metadata.get("row_end"))
         if not self.id or not self.doc_id:
             raise ValueError("a chunk needs an id and a doc_id")
         if self.modality is not Modality.TEXT and self.image is None:
             raise ValueError(f"{self.source}: a {self.modality.value} chunk needs an image")
+
+    @property
+    def sheet(self) -> str | None:
+        """The spreadsheet sheet the chunk comes from."""
+        return self.metadata.get("sheet")
+
+    @property
+    def row_start(self) -> int | None:
+        """First (1-based, as the sheet numbers it) row the chunk covers."""
+        return self.metadata.get("row_start")
+
+    @property
+    def row_end(self) -> int | None:
+        """Last row the chunk covers (inclusive)."""
+        return self.metadata.get("row_end")
+
+    @property
+    def heading(self) -> str | None:
+        """The heading path (``Part > Section``) the chunk sits under, if any."""
+        heading = self.metadata.get("heading")
+        if heading:
+            return str(heading)
+        path = self.metadata.get("title_path") or []
+        return " > ".join(str(p) for p in path) or None
+
+    @property
+    def attachment(self) -> str | None:
+        """The attachment name when the chunk comes from a file attached to a mail."""
+        return self.metadata.get("attachment")
 
     @property
     def embed_text(self) -> str:
@@ -190,7 +239,8 @@ class Hit:
         object.__setattr__(self, "scores", MappingProxyType(dict(self.scores)))
 
     def to_dict(self) -> dict[str, Any]:
-        """The search JSON contract: these keys are never renamed; absent ones are None."""
+        """The search JSON contract: these keys are never renamed (new ones are
+        added); absent ones are None."""
         c = self.chunk
         return {
             "chunk_id": c.id,
@@ -201,6 +251,11 @@ class Hit:
             "slide": c.slide,
             "start": c.start,
             "end": c.end,
+            "sheet": c.sheet,
+            "row_start": c.row_start,
+            "row_end": c.row_end,
+            "heading": c.heading,
+            "attachment": c.attachment,
             "score": self.score,
             "scores": dict(self.scores),
             "text": c.text,

@@ -2,7 +2,10 @@ import pytest
 
 from mmrag.types import Chunk, Element, Hit, ImageKind, ImageRef, Modality, stable_id
 
-CONTRACT_KEYS = {"source", "modality", "page", "slide", "start", "end", "score", "text", "chunk_id"}
+CONTRACT_KEYS = {
+    "source", "modality", "page", "slide", "start", "end", "score", "text", "chunk_id",
+    "sheet", "row_start", "row_end", "heading", "attachment",
+}
 
 
 def test_locations_are_validated_on_construction():
@@ -47,3 +50,18 @@ def test_hit_json_has_the_contract_keys_with_nulls_for_what_does_not_apply():
     assert data["slide"] == 2 and data["page"] is None and data["start"] is None and data["end"] is None
     assert data["chunk_id"] == "c1" and data["modality"] == "image"
     assert ImageRef.from_dict(data["image"]) == ref
+
+
+def test_row_locations_are_validated_and_reach_the_hit_json():
+    with pytest.raises(ValueError, match="together"):
+        Element(source="a.csv", modality=Modality.TEXT, text="x", row_start=2)
+    with pytest.raises(ValueError, match="1-based"):
+        Element(source="a.csv", modality=Modality.TEXT, text="x", row_start=0, row_end=0)
+    with pytest.raises(ValueError, match="before"):
+        Chunk(id="c", doc_id="d", source="a.csv", modality="text", text="x", metadata={"row_start": 5, "row_end": 4})
+    with pytest.raises(ValueError, match="blank"):
+        Element(source="a.xlsx", modality=Modality.TEXT, text="x", sheet=" ")
+    meta = {"sheet": "Q3", "row_start": 12, "row_end": 20, "title_path": ["Plan", "Costs"]}
+    data = Hit(Chunk(id="c", doc_id="d", source="b.xlsx", modality="text", text="x", metadata=meta), 1.0).to_dict()
+    assert (data["sheet"], data["row_start"], data["row_end"]) == ("Q3", 12, 20)
+    assert data["heading"] == "Plan > Costs" and data["attachment"] is None

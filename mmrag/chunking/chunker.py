@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 from typing import Any
 
+from mmrag.chunking.rows import row_windows
 from mmrag.chunking.transcript import transcript_windows
 from mmrag.chunking.windows import Tokenizer, WindowOptions, token_windows
 from mmrag.types import Chunk, Element, Modality, stable_id
@@ -30,9 +31,24 @@ _ELEMENT_ONLY_KEYS = ("role", "speaker")
 
 
 def container_key(element: Element) -> object:
-    """Text is never merged across a page, a slide or a section; timed elements
-    (transcript cues) form their own container."""
-    return (element.page, element.slide, element.title_path, element.start is not None)
+    """Text is never merged across a page, a slide, a section, a sheet or a table
+    (``metadata["table"]``); timed elements (transcript cues) and table rows form
+    containers of their own."""
+    return (
+        element.page, element.slide, element.title_path, element.start is not None,
+        element.sheet, element.row_start is not None, element.metadata.get("table"),
+    )
+
+
+def location_metadata(element: Element) -> dict[str, Any]:
+    """The location keys a chunk keeps in its metadata (see ``Chunk``): the heading
+    path as one filterable string, and the sheet."""
+    out: dict[str, Any] = {}
+    if element.title_path:
+        out["heading"] = " > ".join(element.title_path)
+    if element.sheet is not None:
+        out["sheet"] = element.sheet
+    return out
 
 
 def contextualize(document_title: str, title_path: tuple[str, ...], page: int | None, slide: int | None) -> str:
@@ -64,8 +80,12 @@ class Chunker:
 
     def chunk(self, doc_id: str, elements: Iterable[Element]) -> Iterator[Chunk]:
         for _, group in groupby(elements, key=self.boundary):
-            items = list(group)
-            if items[0].start is not None:
+            first = next(group)
+            if first.row_start is not None:  # rows stream: a big sheet is never held whole
+                yield from self._chunk_rows(doc_id, chain([first], group))
+                continue
+            items = [first, *group]
+            if first.start is not None:
                 yield from self._chunk_transcript(doc_id, items)
             else:
                 yield from self._chunk_group(doc_id, items)
@@ -107,6 +127,7 @@ class Chunker:
                     slide=element.slide,
                     metadata={
                         "title_path": list(element.title_path),
+                        **location_metadata(element),
                         **element.metadata,
                         "nearby_text": nearby,
                         "text_ids": text_ids,
@@ -125,9 +146,28 @@ class Chunker:
                 context=context,
                 page=first.page,
                 slide=first.slide,
-                metadata={"title_path": list(first.title_path), **merged, "image_ids": image_ids},
+                metadata={"title_path": list(first.title_path), **location_metadata(first), **merged, "image_ids": image_ids},
             )
         yield from images
+
+    def _chunk_rows(self, doc_id: str, rows: Iterator[Element]) -> Iterator[Chunk]:
+        first = next(rows)
+        where = [f"sheet {first.sheet}"] if first.sheet else []
+        base = {"title_path": list(first.title_path), **location_metadata(first), **_merged_metadata([first])}
+        for window in row_windows(chain([first], rows), self.tokenizer, self.options):
+            span = f"row {window.row_start}" if window.row_start == window.row_end else f"rows {window.row_start}-{window.row_end}"
+            context = contextualize(_title(first), (*first.title_path, *where, span), first.page, first.slide)
+            yield Chunk(
+                id=stable_id(doc_id, "rows", first.sheet, first.title_path, window.row_start, window.row_end, window.text),
+                doc_id=doc_id,
+                source=first.source,
+                modality=Modality.TEXT,
+                text=window.text,
+                context=context,
+                page=first.page,
+                slide=first.slide,
+                metadata={**base, "row_start": window.row_start, "row_end": window.row_end},
+            )
 
     def _chunk_transcript(self, doc_id: str, cues: list[Element]) -> Iterator[Chunk]:
         first = cues[0]

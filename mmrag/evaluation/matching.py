@@ -17,11 +17,33 @@ def source_matches(wanted: str, got: str) -> bool:
     return 0 < len(w) <= len(g) and g[len(g) - len(w):] == w
 
 
+def heading_matches(wanted: str, got: str | None) -> bool:
+    """True when the heading path ``got`` holds ``wanted`` as whole, consecutive parts
+    (case and spacing aside): ``Costs`` or ``Plan > Costs`` find a hit under
+    ``Plan > Costs > Q3``, and ``Cost`` finds none of them."""
+    if not got:
+        return False
+
+    def parts(path: str) -> list[str]:
+        return [" ".join(p.split()).casefold() for p in path.split(">") if p.strip()]
+
+    w, g = parts(wanted), parts(got)
+    return bool(w) and any(g[i : i + len(w)] == w for i in range(len(g) - len(w) + 1))
+
+
 def hit_matches(item: Relevant, hit: Mapping[str, Any]) -> bool:
     """Whether ``hit`` is ``item`` at the item's level: same source, and the same page,
-    the same slide, or a start-end span that covers ``t``."""
+    the same slide, a start-end span that covers ``t``, the heading, or the same sheet
+    and a row span that covers ``row``."""
     if not source_matches(item.source, str(hit.get("source") or "")):
         return False
+    if item.sheet is not None and hit.get("sheet") != item.sheet:
+        return False
+    if item.row is not None:
+        first, last = hit.get("row_start"), hit.get("row_end")
+        return first is not None and last is not None and first <= item.row <= last
+    if item.heading is not None:
+        return heading_matches(item.heading, hit.get("heading"))
     if item.page is not None:
         return hit.get("page") == item.page
     if item.slide is not None:

@@ -2,8 +2,8 @@
 
 Each line holds ``query`` (text), ``image`` (a path, relative to the queries
 file) or both, and what counts as relevant: either ``relevant``, a list of
-``{"source", "page"|"slide"|"t"}`` objects, or the same keys at the top level for
-a single item. ``id`` and ``group`` (a label results are also summarised by) are
+``{"source", "page"|"slide"|"t"|"heading"|"sheet"+"row"}`` objects, or the same
+keys at the top level for a single item. ``id`` and ``group`` (a label results are also summarised by) are
 optional. Every problem is reported with its line number, before anything runs.
 """
 
@@ -17,8 +17,11 @@ from typing import Any
 
 from mmrag.errors import MmragError
 
-_LOCATION_KEYS = ("page", "slide", "t")
+_LOCATION_KEYS = ("page", "slide", "t", "heading", "row", "sheet")
 _ITEM_KEYS = {"source", *_LOCATION_KEYS}
+# Keys that may be given together in one item (a row of a sheet); any other two
+# location keys name two different places.
+_COMBINABLE = {"sheet", "row"}
 _QUERY_KEYS = {"id", "query", "image", "relevant", "group"}
 
 
@@ -34,16 +37,21 @@ class QueriesFileError(MmragError):
 
 @dataclass(frozen=True)
 class Relevant:
-    """One relevant item: a source, optionally narrowed to a page, a slide or a moment ``t`` (seconds)."""
+    """One relevant item: a source, optionally narrowed to a page, a slide, a moment
+    ``t`` (seconds), a heading (path), or a sheet and/or a 1-based row."""
 
     source: str
     page: int | None = None
     slide: int | None = None
     t: float | None = None
+    heading: str | None = None
+    row: int | None = None
+    sheet: str | None = None
 
     @property
     def level(self) -> str:
-        """The finest level this item is matched at: ``page``, ``slide``, ``t`` or ``source``."""
+        """The finest level this item is matched at: ``page``, ``slide``, ``t``,
+        ``heading``, ``row``, ``sheet`` or ``source``."""
         return next((key for key in _LOCATION_KEYS if getattr(self, key) is not None), "source")
 
 
@@ -80,20 +88,28 @@ def _relevant_item(data: Any, where: str) -> Relevant:
         raise ValueError(f"{where} must be an object with 'source', got {type(data).__name__}")
     unknown = set(data) - _ITEM_KEYS
     if unknown:
-        raise ValueError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}; valid: source, page, slide, t")
+        raise ValueError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}; valid: source, {', '.join(_LOCATION_KEYS)}")
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"{where} needs 'source', a non-empty string")
     given = [key for key in _LOCATION_KEYS if data.get(key) is not None]
-    if len(given) > 1:
-        raise ValueError(f"{where} gives {' and '.join(given)}; give at most one of page, slide, t")
-    for key in ("page", "slide"):
+    if len(given) > 1 and not set(given) <= _COMBINABLE:
+        raise ValueError(
+            f"{where} gives {' and '.join(given)}; give at most one of page, slide, t, heading, row (row may come with sheet)"
+        )
+    for key in ("heading", "sheet"):
+        if data.get(key) is not None and (not isinstance(data[key], str) or not data[key].strip()):
+            raise ValueError(f"{where}: '{key}' must be a non-empty string, got {data[key]!r}")
+    for key in ("page", "slide", "row"):
         if data.get(key) is not None and not _positive_int(data[key]):
             raise ValueError(f"{where}: '{key}' must be an integer >= 1 (1-based), got {data[key]!r}")
     t = data.get("t")
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or t < 0):
         raise ValueError(f"{where}: 't' must be a number of seconds >= 0, got {t!r}")
-    return Relevant(source, data.get("page"), data.get("slide"), None if t is None else float(t))
+    return Relevant(
+        source, data.get("page"), data.get("slide"), None if t is None else float(t),
+        data.get("heading"), data.get("row"), data.get("sheet"),
+    )
 
 
 def _query(data: Any, line: int, base: Path) -> EvalQuery:
@@ -121,12 +137,14 @@ def _query(data: Any, line: int, base: Path) -> EvalQuery:
     if "relevant" in data:
         items = data["relevant"]
         if not isinstance(items, list) or not items:
-            raise ValueError("'relevant' must be a non-empty list of {source, page|slide|t} objects")
+            raise ValueError("'relevant' must be a non-empty list of {source, page|slide|t|heading|sheet|row} objects")
         relevant = tuple(_relevant_item(item, f"relevant[{i}]") for i, item in enumerate(items))
     elif top_level:
         relevant = (_relevant_item({key: data[key] for key in top_level}, "the relevant item"),)
     else:
-        raise ValueError("needs the relevant item(s): 'source' (optionally 'page', 'slide' or 't') or 'relevant'")
+        raise ValueError(
+            "needs the relevant item(s): 'source' (optionally 'page', 'slide', 't', 'heading', 'sheet', 'row') or 'relevant'"
+        )
     group = data.get("group")
     if group is not None and not isinstance(group, str):
         raise ValueError("'group' must be a string")

@@ -83,3 +83,20 @@ def test_judge_counts_each_relevant_item_once():
     hits = [hit(page=1), hit(page=1), hit("c.pdf"), hit("b.pdf", page=9), hit("b.pdf", page=2)]
     assert judge(hits, relevant) == [True, False, False, True, False]
     assert recall_at_k(judge(hits, relevant), 2, 2) == 0.5
+
+
+def test_hit_matches_sheets_rows_and_headings():
+    row = {"source": "/data/budget.xlsx", "sheet": "Q3", "row_start": 12, "row_end": 20}
+    assert hit_matches(Relevant("budget.xlsx", sheet="Q3", row=17), row)
+    assert hit_matches(Relevant("budget.xlsx", sheet="Q3", row=20), row)  # inclusive ends
+    assert not hit_matches(Relevant("budget.xlsx", sheet="Q4", row=17), row)
+    assert not hit_matches(Relevant("budget.xlsx", sheet="Q3", row=21), row)
+    assert hit_matches(Relevant("budget.xlsx", sheet="Q3"), row)
+    assert hit_matches(Relevant("budget.xlsx", row=12), row)
+    assert not hit_matches(Relevant("budget.xlsx", row=12), {"source": "budget.xlsx"})  # no rows: no match
+    docx = {"source": "plan.docx", "heading": "Plan > Costs > Q3 overruns"}
+    assert hit_matches(Relevant("plan.docx", heading="Costs"), docx)
+    assert hit_matches(Relevant("plan.docx", heading="plan >  costs"), docx)
+    assert not hit_matches(Relevant("plan.docx", heading="Cost"), docx)
+    assert not hit_matches(Relevant("plan.docx", heading="Plan > Q3 overruns"), docx)  # parts must be consecutive
+    assert not hit_matches(Relevant("plan.docx", heading="Costs"), {"source": "plan.docx", "heading": None})

@@ -37,6 +37,10 @@ def test_both_forms_of_relevant_items_and_optional_fields(tmp_path):
         ('{"query": "x", "source": "a.pdf", "page": "2"}', "'page' must be an integer >= 1"),
         ('{"query": "x", "source": "a.pdf", "page": 1, "slide": 2}', "gives page and slide"),
         ('{"query": "x", "source": "a.vtt", "t": -1}', "'t' must be a number of seconds >= 0"),
+        ('{"query": "x", "source": "a.xlsx", "row": 0}', "'row' must be an integer >= 1"),
+        ('{"query": "x", "source": "a.xlsx", "sheet": ""}', "'sheet' must be a non-empty string"),
+        ('{"query": "x", "source": "a.docx", "heading": 3}', "'heading' must be a non-empty string"),
+        ('{"query": "x", "source": "a.docx", "heading": "A", "page": 2}', "gives page and heading"),
         ('{"query": "x", "relevant": []}', "'relevant' must be a non-empty list"),
         ('{"query": "x", "relevant": [{"page": 1}]}', "relevant[0] needs 'source'"),
         ('{"query": "x", "relevant": [{"source": "a", "slid": 1}]}', "relevant[0] has unknown key(s) slid"),
@@ -52,6 +56,15 @@ def test_bad_lines_name_file_and_line(tmp_path, line, problem):
         read_queries(path)
     assert info.value.line == 3
     assert str(info.value).startswith(f"{path}:3: ") and problem in str(info.value)
+
+
+def test_sheet_row_and_heading_items():
+    q = parse_queries([
+        '{"query": "q3 travel", "source": "budget.xlsx", "sheet": "Q3", "row": 17}',
+        '{"query": "costs", "relevant": [{"source": "plan.docx", "heading": "Plan > Costs"}, {"source": "a.csv", "row": 4}]}',
+    ])
+    assert q[0].relevant == (Relevant("budget.xlsx", sheet="Q3", row=17),) and q[0].relevant[0].level == "row"
+    assert [r.level for r in q[1].relevant] == ["heading", "row"]
 
 
 def test_empty_missing_and_binary_files(tmp_path):

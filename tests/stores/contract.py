@@ -21,6 +21,7 @@ from mmrag.types import Chunk, Modality
 
 CONTRACT_KEYS = {
     "chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end",
+    "sheet", "row_start", "row_end", "heading", "attachment",
     "score", "scores", "text", "context", "image", "metadata",
 }
 
