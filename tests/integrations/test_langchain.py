@@ -16,7 +16,7 @@ from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.stores import SearchMode, SearchRequest
 from tests.integrations.adapter_helpers import EXAMPLE_DATA, EmbeddingReranker
 
-HIT_KEYS = {"chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end", "score", "scores", "text", "context", "image", "metadata"}
+HIT_KEYS = {"chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end", "sheet", "row_start", "row_end", "heading", "attachment", "score", "scores", "text", "context", "image", "metadata"}
 
 
 def test_retriever_documents_carry_location_and_scores(ingested: mmrag.Index) -> None:

@@ -33,7 +33,7 @@ from mmrag.retrieval.fusion import min_max
 from mmrag.stores import SearchRequest
 from tests.integrations.adapter_helpers import EXAMPLE_TEXT_FILES, EXAMPLE_DATA, EmbeddingReranker
 
-HIT_KEYS = {"chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end", "score", "scores", "text", "context", "image", "metadata"}
+HIT_KEYS = {"chunk_id", "doc_id", "source", "modality", "page", "slide", "start", "end", "sheet", "row_start", "row_end", "heading", "attachment", "score", "scores", "text", "context", "image", "metadata"}
 
 
 @pytest.fixture(scope="module")
