@@ -10,7 +10,7 @@ from typing import Any
 
 from mmrag.loaders.base import Loader
 from mmrag.loaders.image_refs import read_image_file
-from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
+from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 # Header sizes a real BMP declares at byte 14: checking them keeps a text file
@@ -60,8 +60,10 @@ class ImageLoader(Loader):
         ocr_text = ""
         if self.ocr:
             if ocr_available():
-                ocr_text = ocr_image(image)
+                ocr_text, skipped = ocr_picture(image)
                 meta["ocr_text"] = ocr_text
+                if skipped:
+                    meta["ocr_skip"] = skipped
             else:
                 meta[OCR_SKIPPED] = "image"
         yield Element(

@@ -1,10 +1,17 @@
 """OCR with rapidocr (the ``ocr`` extra): its ONNX models ship inside the wheel,
 so it works offline. Optional: without it loaders still load, and mark what they
-could not read with the metadata key ``OCR_SKIPPED`` so the ingest report can say so."""
+could not read with the metadata key ``OCR_SKIPPED`` so the ingest report can say so.
+
+OCR is the slowest step of ingestion by far, so it runs only where it pays:
+each distinct picture is read once (``mmrag.loaders.ocr_cache``), and pictures
+that cannot hold readable text (tiny, or flat: one colour or a smooth gradient)
+are not read at all (``ocr_picture``). Scanned pages are always read.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -12,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from mmrag.errors import MissingDependencyError
+from mmrag.loaders.ocr_cache import current_cache
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -22,6 +30,17 @@ OCR_SKIPPED = "ocr_skipped"
 # Recognised lines below this confidence are dropped: they are mostly noise
 # read from photos and textures, which would pollute BM25.
 MIN_CONFIDENCE = 0.75
+# Pictures smaller than this hold no line of text OCR can read (icons, bullets, rules).
+MIN_PICTURE_SIDE = 20
+MIN_PICTURE_PIXELS = 48 * 48
+# A picture whose thumbnail (at most FLAT_THUMB pixels a side) has fewer than this
+# share of strong edges is one colour or a smooth gradient: a background, no text.
+# A 20-character label in a corner of a 1920x1080 background still clears it.
+FLAT_THUMB = 512
+FLAT_EDGE_SHARE = 0.0005
+_EDGE_LEVEL = 48
+# Settings that decide the text, part of every cache key.
+_ENGINE_PARAMS = {"Global.use_cls": False}  # the angle classifier: pages and slides are upright
 
 _lock = threading.Lock()
 
@@ -39,16 +58,67 @@ def _engine() -> Any:
 
     from rapidocr import RapidOCR
 
-    engine = RapidOCR()
+    engine = RapidOCR(params=dict(_ENGINE_PARAMS))
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # it logs every call, and "no text found" as a warning
     return engine
 
 
+@lru_cache(maxsize=1)
+def _salt() -> str:
+    from importlib.metadata import version
+
+    return f"rapidocr {version('rapidocr')}|{sorted(_ENGINE_PARAMS.items())}|{MIN_CONFIDENCE}"
+
+
 def ocr_image(image: Image.Image) -> str:
-    """The text in ``image``, one recognised line per line, top to bottom.
+    """The text in ``image``, one recognised line per line, top to bottom; an
+    image seen before (same pixels) is answered from the OCR cache.
 
     Raises ``MissingDependencyError`` when the ``ocr`` extra is not installed.
     """
+    _engine()  # the missing-extra error before any hashing
+    return current_cache().text(image, _read, _salt())
+
+
+def ocr_picture(image: Image.Image) -> tuple[str, str | None]:
+    """OCR for a picture (not a scanned page): ``(text, None)``, or ``("", why)``
+    when the picture cannot hold readable text and was not read."""
+    reason = unreadable_reason(image)
+    if reason:
+        return "", reason
+    return ocr_image(image), None
+
+
+def only_new_text(found: str, page_text: str, share: float = 0.9) -> str:
+    """``found`` (OCR text of a picture), or "" when ``share`` of its words are
+    already in ``page_text``: a picture of the slide's own text adds nothing to BM25."""
+    words = re.findall(r"\w+", found.lower())
+    if not words:
+        return found
+    have = set(re.findall(r"\w+", page_text.lower()))
+    return "" if sum(w in have for w in words) >= share * len(words) else found
+
+
+def unreadable_reason(image: Image.Image) -> str | None:
+    """Why OCR would find no text in ``image`` ("too small", "flat"), or None."""
+    from PIL import ImageFilter
+
+    width, height = image.size
+    if min(width, height) < MIN_PICTURE_SIDE or width * height < MIN_PICTURE_PIXELS:
+        return "too small"
+    thumb = image.convert("L")
+    thumb.thumbnail((FLAT_THUMB, FLAT_THUMB))
+    if thumb.width < 3 or thumb.height < 3:
+        return "too small"
+    # FIND_EDGES pads with zeros, so the one-pixel frame would count as edges: crop it
+    edges = thumb.filter(ImageFilter.FIND_EDGES).crop((1, 1, thumb.width - 1, thumb.height - 1))
+    strong = sum(edges.histogram()[_EDGE_LEVEL:])
+    if strong < FLAT_EDGE_SHARE * edges.width * edges.height:
+        return "flat"
+    return None
+
+
+def _read(image: Image.Image) -> str:
     import numpy as np
 
     engine = _engine()

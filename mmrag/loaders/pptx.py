@@ -12,7 +12,7 @@ from typing import Any
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.image_refs import decode_image
-from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
+from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -177,8 +177,10 @@ class PptxLoader(Loader):
                 except (LoaderError, ValueError) as exc:  # EMF/WMF or linked pictures: keep the alt text
                     pic_meta["ocr_error"] = str(exc)
                 else:
-                    ocr_text = ocr_image(image)
+                    ocr_text, skipped = _read_picture(shape, image)
                     pic_meta["ocr_text"] = ocr_text
+                    if skipped:
+                        pic_meta["ocr_skip"] = skipped
             else:
                 pic_meta[OCR_SKIPPED] = "image"
         return Element(
@@ -189,3 +191,20 @@ class PptxLoader(Loader):
             metadata=pic_meta,
             **common,
         )
+
+
+# A picture covering this share of the slide, under text of the slide's own, is
+# its background: OCR would read back the slide's text, or nothing.
+_BACKGROUND_SHARE = 0.95
+
+
+def _read_picture(shape, image) -> tuple[str, str | None]:
+    """OCR text the slide does not already hold, and why a picture was not read (or None)."""
+    slide = shape.part.slide
+    text = "\n".join(s.text_frame.text for s in _walk(slide.shapes) if s.has_text_frame and s.text_frame.text.strip())
+    presentation = shape.part.package.presentation_part.presentation
+    area = (presentation.slide_width or 0) * (presentation.slide_height or 0)
+    if text and area and (shape.width or 0) * (shape.height or 0) >= _BACKGROUND_SHARE * area:
+        return "", "background"
+    found, skipped = ocr_picture(image)
+    return only_new_text(found, text), skipped
