@@ -13,28 +13,32 @@ from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.image_refs import decode_image
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
+from mmrag.loaders.zipsafe import DEFAULT_ZIP_LIMITS, ZipLimits, check_zip, read_member
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 ZIP_SIGNATURE = b"PK\x03\x04"
 _PRESENTATION = "presentationml"
 
 
-def zip_content_types(path: Path) -> str | None:
-    """The text of ``[Content_Types].xml`` in a zip, or None when there is none."""
+def zip_content_types(path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS) -> str | None:
+    """The text of ``[Content_Types].xml`` in a zip (a bounded read), or None when
+    there is none or it is over its limit."""
     try:
         with zipfile.ZipFile(path) as zf:
-            return zf.read("[Content_Types].xml").decode("utf-8", "replace")
-    except (zipfile.BadZipFile, KeyError, OSError):
+            return read_member(zf, "[Content_Types].xml", limits).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError, OSError, LoaderError):
         return None
 
 
-def open_presentation(path: Path):  # -> pptx.presentation.Presentation
-    """The deck at ``path``; a zip that is not a deck gets an error saying what it is."""
+def open_presentation(path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS):  # -> pptx.presentation.Presentation
+    """The deck at ``path``; a zip that is not a deck gets an error saying what it
+    is, and one over ``limits`` an error naming the member (see ``zipsafe``)."""
     from pptx import Presentation
 
     if not zipfile.is_zipfile(path):
         raise LoaderError(path, "not a PowerPoint deck: not a zip archive")
-    types = zip_content_types(path)
+    check_zip(path, limits)  # python-pptx inflates every part into memory: check them first
+    types = zip_content_types(path, limits)
     if types is None:
         raise LoaderError(path, "not a PowerPoint deck: a zip archive without [Content_Types].xml")
     if _PRESENTATION not in types:
@@ -110,6 +114,7 @@ class PptxLoader(Loader):
     """
 
     ocr: bool = True
+    zip_limits: ZipLimits = DEFAULT_ZIP_LIMITS
 
     name = "pptx"
     extensions = frozenset({".pptx"})
@@ -126,7 +131,7 @@ class PptxLoader(Loader):
         return types is not None and _PRESENTATION in types
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        prs = open_presentation(path)
+        prs = open_presentation(path, self.zip_limits)
         doc_title = (prs.core_properties.title or "").strip() or path.name
         for number, slide in enumerate(prs.slides, start=1):
             yield from self._slide(slide, number, doc_title, path, source)
