@@ -1,9 +1,10 @@
 """mmrag: search text, images, PDF pages, slides and transcripts in one place."""
 
-from mmrag.errors import LoaderError, MmragError, ModelMismatchError, StoreError
+from mmrag.errors import InvalidArgument, LoaderError, MmragError, ModelMismatchError, StoreError
 from mmrag.index import Index
 from mmrag.stores import Range, SearchMode
 from mmrag.types import Chunk, Element, Hit, ImageRef, Modality
+from mmrag.version import __version__ as __version__
 
 __all__ = [
     "Chunk",
@@ -11,6 +12,7 @@ __all__ = [
     "Hit",
     "ImageRef",
     "Index",
+    "InvalidArgument",
     "LoaderError",
     "MmragError",
     "Modality",
@@ -19,4 +21,3 @@ __all__ = [
     "SearchMode",
     "StoreError",
 ]
-__version__ = "0.1.0"

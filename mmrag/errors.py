@@ -9,6 +9,12 @@ class MmragError(Exception):
     """Base class for every error mmrag raises on purpose."""
 
 
+class InvalidArgument(MmragError, ValueError):
+    """An option or argument is out of range or of the wrong kind; the message
+    names it, what was given and what is accepted. A ``ValueError`` too, so
+    callers that catch ``ValueError`` keep working."""
+
+
 class LoaderError(MmragError):
     """A file could not be read; the message names the file and the problem."""
 

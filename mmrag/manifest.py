@@ -10,9 +10,11 @@ killed at any point leaves either a complete source with its entry, or a source
 without an up-to-date entry, which the next run simply redoes (``write_source``
 replaces a source's chunks, so redoing never duplicates).
 
-The manifest lives in the store itself (for Milvus a small companion collection
-``<collection>__manifest``), so every worker of a distributed run and every
-machine that ingests into a cluster sees the same one.
+The manifest lives in the store itself (``VectorStore.manifest()``; for Milvus a
+small companion collection ``<collection>__manifest``, see
+``mmrag.stores.milvus.manifest``), so every worker of a distributed run and every
+machine that ingests into a cluster sees the same one. This module holds the
+pure change detection and the interface.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -30,13 +31,10 @@ from typing import Any
 
 from mmrag.chunking import WindowOptions
 from mmrag.embedding.base import EmbedderSpec, batched
-from mmrag.errors import StoreError
 from mmrag.stores.base import VectorStore
+from mmrag.version import __version__
 
-MANIFEST_SUFFIX = "__manifest"
-TOKEN_PROPERTY = "mmrag.manifest_token"  # stamped on the chunk collection and its manifest alike
 LOOKUP_BATCH = 512
-QUERY_PAGE = 16384  # Milvus' largest query window
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +67,6 @@ def pipeline_fingerprint(specs: Mapping[str, EmbedderSpec], window: WindowOption
     of every space, the chunk window, and the mmrag version (a new release may
     load or chunk a file differently). A change re-loads the file; chunks whose
     ids did not change are not embedded again."""
-    from mmrag import __version__  # here: the package is initialised by the time a run asks
-
     return json.dumps(
         {"spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window),
          "mmrag": __version__},
@@ -192,123 +188,8 @@ class Manifest(ABC):
         return found
 
 
-class MilvusManifest(Manifest):
-    """The manifest as a companion Milvus collection ``<collection>__manifest``.
-
-    Milvus needs a vector field in every collection, so each row carries a
-    constant 2-d placeholder vector that nothing searches. The manifest shares a
-    token with the chunk collection it describes: if that collection was dropped
-    and made again, the old manifest would claim sources that are gone, so it
-    is dropped and started afresh.
-    """
-
-    def __init__(self, client: Any, collection: str) -> None:
-        self.client = client
-        self.of = collection
-        self.name = f"{collection}{MANIFEST_SUFFIX}"
-        self._ready = False
-
-    def _token(self, name: str) -> str | None:
-        return self.client.describe_collection(name).get("properties", {}).get(TOKEN_PROPERTY)
-
-    def _ensure(self, create: bool) -> bool:
-        """Open the manifest (making it when ``create``); False when there is no
-        valid one to read. Reads never create, so ``--dry-run`` writes nothing."""
-        if self._ready:
-            return True
-        if not self.client.has_collection(self.of):
-            return False
-        # Milvus Lite gives every collection id 0, so a random token stamped on
-        # both collections is what tells "same collection" from "made again".
-        owner = self._token(self.of)
-        if self.client.has_collection(self.name):
-            if owner is not None and self._token(self.name) == owner:
-                self.client.load_collection(self.name)
-                self._ready = True
-                return True
-            if not create:
-                return False
-            self.client.drop_collection(self.name)  # belongs to an earlier collection of that name
-        if not create:
-            return False
-        if owner is None:
-            owner = uuid.uuid4().hex
-            self.client.alter_collection_properties(self.of, {TOKEN_PROPERTY: owner})
-        self._create(owner)
-        self._ready = True
-        return True
-
-    def _create(self, owner: str) -> None:
-        import pymilvus
-
-        DataType = pymilvus.DataType
-        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
-        schema.add_field("doc_id", DataType.VARCHAR, is_primary=True, max_length=64)
-        schema.add_field("path", DataType.VARCHAR, max_length=4096)
-        schema.add_field("source", DataType.VARCHAR, max_length=4096)
-        schema.add_field("size", DataType.INT64)
-        schema.add_field("mtime_ns", DataType.INT64)
-        schema.add_field("sha256", DataType.VARCHAR, max_length=64)
-        schema.add_field("chunks", DataType.INT64)
-        schema.add_field("fingerprint", DataType.VARCHAR, max_length=65535)
-        schema.add_field("ingested_at", DataType.DOUBLE)
-        schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
-        index = self.client.prepare_index_params()
-        index.add_index("placeholder", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(
-            self.name, schema=schema, index_params=index, consistency_level="Strong", properties={TOKEN_PROPERTY: owner}
-        )
-        self.client.load_collection(self.name)
-
-    def get_many(self, doc_ids: Sequence[str]) -> dict[str, ManifestEntry]:
-        if not doc_ids or not self._ensure(create=False):
-            return {}
-        rows = self.client.get(self.name, ids=list(doc_ids), output_fields=_FIELDS)
-        return {r["doc_id"]: _entry(r) for r in rows}
-
-    def put(self, entries: Sequence[ManifestEntry]) -> None:
-        if not entries:
-            return
-        if not self._ensure(create=True):
-            raise StoreError(f"collection '{self.of}' does not exist: write chunks before their manifest entries")
-        for batch in batched(list(entries), LOOKUP_BATCH):
-            self.client.upsert(self.name, [e.to_dict() | {"placeholder": [0.0, 0.0]} for e in batch])
-
-    def delete(self, doc_ids: Sequence[str]) -> None:
-        if not doc_ids or not self._ensure(create=False):
-            return
-        for batch in batched(list(doc_ids), LOOKUP_BATCH):
-            self.client.delete(self.name, ids=list(batch))
-
-    def entries(self) -> Iterator[ManifestEntry]:
-        if not self._ensure(create=False):
-            return
-        rows = self.client.query(self.name, filter="", output_fields=_FIELDS, limit=QUERY_PAGE)
-        if len(rows) < QUERY_PAGE:
-            yield from (_entry(r) for r in rows)
-            return
-        # More entries than one query window: page through them with an iterator.
-        iterator = self.client.query_iterator(self.name, batch_size=QUERY_PAGE, filter="", output_fields=_FIELDS)
-        try:
-            while page := iterator.next():
-                yield from (_entry(r) for r in page)
-        finally:
-            iterator.close()
-
-
-_FIELDS = ["doc_id", "path", "source", "size", "mtime_ns", "sha256", "chunks", "fingerprint", "ingested_at"]
-
-
-def _entry(row: Mapping[str, Any]) -> ManifestEntry:
-    return ManifestEntry(**{f: row[f] for f in _FIELDS})
-
-
 def open_manifest(store: VectorStore) -> Manifest | None:
-    """The manifest kept with ``store``, or None for a store that has none yet
+    """The manifest kept with ``store``, or None for a store that has none
     (then every run loads each file and compares chunk ids, which is correct
     but slower)."""
-    from mmrag.stores.milvus import MilvusStore
-
-    if isinstance(store, MilvusStore):
-        return MilvusManifest(store.client, store.collection)
-    return None
+    return store.manifest()

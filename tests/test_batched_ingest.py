@@ -97,8 +97,9 @@ def test_batches_are_bounded_by_chunk_count(tmp_path, text_embedder):
     report = ingestor.run([tmp_path / "docs"])
     assert report.count(Status.INGESTED) == 25
     assert spaces.calls == [10, 10, 5]
-    with pytest.raises(ValueError, match="batch_chunks must be >= 1"):
+    with pytest.raises(mmrag.InvalidArgument, match="batch_chunks must be >= 1") as refused:
         Ingestor(ingestor.store, spaces, ingestor.chunker, batch_chunks=0)
+    assert isinstance(refused.value, ValueError)  # callers that catch ValueError keep working
 
 
 def test_a_failed_bulk_insert_falls_back_to_one_source_at_a_time(tmp_path, text_embedder, monkeypatch):

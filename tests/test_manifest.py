@@ -13,13 +13,14 @@ import pytest
 from typer.testing import CliRunner
 
 import mmrag
-import mmrag.ingest
+import mmrag.ingest.driver
 import mmrag.manifest
 from mmrag.chunking import WindowOptions
 from mmrag.cli import app
 from mmrag.index import Index
 from mmrag.ingest import Status, doc_id_for
-from mmrag.manifest import Change, FileState, ManifestEntry, MilvusManifest, classify, pipeline_fingerprint
+from mmrag.manifest import Change, FileState, ManifestEntry, classify, pipeline_fingerprint
+from mmrag.stores.milvus.manifest import MilvusManifest
 
 runner = CliRunner()
 FP = "fp"
@@ -106,7 +107,7 @@ def test_rerun_skips_unchanged_files_before_loading(tmp_path, index, monkeypatch
     assert e.chunks == 1 and e.path == str(files[0].resolve()) and len(e.sha256) == 64
     assert json.loads(e.fingerprint)["spaces"]["text"]["model_name"].endswith("all-MiniLM-L6-v2")
 
-    loads = count_calls(monkeypatch, mmrag.ingest, "prepare")
+    loads = count_calls(monkeypatch, mmrag.ingest.driver, "prepare")
     hashes = count_calls(monkeypatch, mmrag.manifest, "file_sha256")
     second = index.ingest([tmp_path / "docs"])
     assert second.count(Status.UNCHANGED) == 4 and second.chunks_written == 0
@@ -119,7 +120,7 @@ def test_touched_file_is_hashed_once_then_skipped_by_stat(tmp_path, index, monke
     st = files[1].stat()
     os.utime(files[1], ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
 
-    loads = count_calls(monkeypatch, mmrag.ingest, "prepare")
+    loads = count_calls(monkeypatch, mmrag.ingest.driver, "prepare")
     hashes = count_calls(monkeypatch, mmrag.manifest, "file_sha256")
     report = index.ingest([tmp_path / "docs"])
     assert report.count(Status.UNCHANGED) == 4 and loads == [] and len(hashes) == 1

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
+from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE
 from mmrag.loaders.image import ImageLoader
-from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, open_image
+from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.pdf import PdfLoader
 from mmrag.loaders.pptx import PptxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrag.loaders.base import Loader
-from mmrag.loaders.image_refs import read_image_file
+from mmrag.loaders.decoding import read_image_file
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
-from mmrag.loaders.image_refs import DEFAULT_RENDER_SCALE, render_open_page
+from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, render_open_page
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
-from mmrag.loaders.image_refs import decode_image
+from mmrag.loaders.decoding import decode_image
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
 from mmrag.loaders.zipsafe import DEFAULT_ZIP_LIMITS, ZipLimits, check_zip, read_member
 from mmrag.types import Element, ImageKind, ImageRef, Modality

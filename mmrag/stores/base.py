@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from mmrag.embedding.spaces import take_rows
 from mmrag.errors import ModelMismatchError
 from mmrag.stores.filters import Filters
 from mmrag.types import ChoiceEnum, Chunk, Hit
+
+if TYPE_CHECKING:
+    from mmrag.manifest import Manifest
 
 
 class SearchMode(ChoiceEnum):
@@ -200,6 +203,11 @@ class VectorStore(ABC):
     def delete_source_path(self, source: str) -> int:
         """Remove every chunk whose ``source`` is exactly ``source`` (as ingested); returns how many."""
         return sum(self.delete_source(s.doc_id) for s in self.sources() if s.source == source)
+
+    def manifest(self) -> Manifest | None:
+        """The ingest manifest kept beside this store's chunks (None: the store keeps
+        none, so every run loads each file and compares chunk ids)."""
+        return None
 
     def flush(self) -> None:
         """Make what was written cheap to search (seal and merge segments); call after a bulk write.

@@ -8,7 +8,7 @@ from PIL import Image
 from mmrag.errors import LoaderError
 from mmrag.loaders import ImageLoader, find_loader, open_image
 from mmrag.loaders import image as image_module
-from mmrag.loaders.image_refs import MAX_IMAGE_PIXELS
+from mmrag.loaders.decoding import MAX_IMAGE_PIXELS
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_image
 from mmrag.types import ImageKind, ImageRef, Modality
 from tests.mixed_files import needs_ocr, text_picture

@@ -1,0 +1,224 @@
+"""The ingest driver: ``Ingestor`` runs the steps over a set of paths, skipping
+unchanged files by the manifest, batching small sources, pruning removed ones."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmrag.chunking import Chunker
+from mmrag.embedding.base import batched
+from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.errors import InvalidArgument, LoaderError
+from mmrag.ingest.report import FileOutcome, IngestReport, Plan, ProgressHook, Status, failure
+from mmrag.ingest.steps import (
+    EMBED_BATCH_CHUNKS,
+    Prepared,
+    commit,
+    commit_many,
+    doc_id_for,
+    iter_files,
+    loaders_for,
+    prepare,
+)
+from mmrag.loaders import Loader, find_loader
+from mmrag.manifest import (
+    LOOKUP_BATCH,
+    Change,
+    FileState,
+    Manifest,
+    decide,
+    is_under,
+    open_manifest,
+    pipeline_fingerprint,
+)
+from mmrag.stores.base import VectorStore, check_specs
+
+
+@dataclass
+class Ingestor:
+    """Runs ingestion into one store with one set of embedders.
+
+    Example::
+
+        spaces = EmbeddingSpaces({"text": SentenceTransformerEmbedder()})
+        ingestor = Ingestor(store, spaces, Chunker(spaces.tokenizer))
+        report = ingestor.run(["examples/data"])             # again: unchanged files skipped
+        plan = ingestor.plan(["examples/data"], prune=True)  # what a run would do
+    """
+
+    store: VectorStore
+    spaces: EmbeddingSpaces
+    chunker: Chunker
+    manifest: Manifest | None = None  # default: the store's own (see mmrag.manifest.open_manifest)
+    loaders: list[Loader] | None = None  # default: every loader; page renders only if some space embeds images
+    batch_chunks: int = EMBED_BATCH_CHUNKS  # small sources are embedded and inserted together up to this many chunks
+
+    def __post_init__(self) -> None:
+        if self.batch_chunks < 1:
+            raise InvalidArgument(f"batch_chunks must be >= 1, got {self.batch_chunks}")
+        if self.manifest is None:
+            self.manifest = open_manifest(self.store)
+        if self.loaders is None:
+            self.loaders = loaders_for(self.spaces)
+
+    @property
+    def fingerprint(self) -> str:
+        return pipeline_fingerprint(self.spaces.specs(), self.chunker.options)
+
+    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False) -> IngestReport:
+        """Ingest ``paths``; with ``prune``, also remove the sources under them that are gone from disk."""
+        started = time.perf_counter()
+        paths = list(paths)
+        self.store.ensure_collection(self.spaces.specs())
+        report = IngestReport()
+
+        def done(outcome: FileOutcome) -> None:
+            report.files.append(outcome)
+            if on_file:
+                on_file(outcome)
+
+        pending: list[Prepared] = []
+
+        def write_pending() -> None:
+            for outcome in commit_many(self.store, self.manifest, self.fingerprint, pending, self.spaces.embed_chunks):
+                done(outcome)
+            pending.clear()
+
+        for batch in batched(self.files(paths), LOOKUP_BATCH):
+            for item in self.triage(batch):
+                prepared = item if isinstance(item, FileOutcome) else prepare(self.chunker, item, self.loaders)
+                if isinstance(prepared, FileOutcome):
+                    done(prepared)
+                    continue
+                pending.append(prepared)
+                if sum(len(p.chunks) for p in pending) >= self.batch_chunks:
+                    write_pending()
+        write_pending()
+        if prune:
+            for outcome in self.prune(paths):
+                done(outcome)
+        if report.chunks_written:
+            self.store.flush()  # seal what was written so later searches scan few, indexed segments
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def files(self, paths: Iterable[str | Path]) -> list[Path]:
+        """The files a run over ``paths`` would visit (never the store's own files),
+        each once even when ``paths`` overlap (``docs`` and ``docs/a.pdf``): two
+        copies of a source in one batch would both be inserted."""
+        seen: set[Path] = set()
+        out = []
+        for path in iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []):
+            if path.resolve() not in seen:
+                seen.add(path.resolve())
+                out.append(path)
+        return out
+
+    def triage(self, paths: list[Path]) -> list[FileState | FileOutcome]:
+        """Per file, in order: an outcome when it needs no loading (unchanged, or
+        an error), else its state to ingest. One manifest look-up for the batch;
+        a file is hashed only when size and mtime do not settle it."""
+        fingerprint = self.fingerprint
+        ids = [doc_id_for(p) for p in paths]
+        known = self.manifest.lookup(ids) if self.manifest else {}
+        out: list[FileState | FileOutcome] = []
+        for path, doc_id in zip(paths, ids):
+            try:
+                if not path.exists():
+                    raise LoaderError(path, "no such file")
+                entry = known.get(doc_id)
+                change, state = decide(FileState.of(path, doc_id), entry, fingerprint)
+                if change is Change.TOUCH and self.manifest is not None and entry is not None:
+                    # Same bytes under a new mtime: refresh the entry so the next run needs no hash.
+                    self.manifest.put([state.entry(entry.chunks, fingerprint)])
+                out.append(FileOutcome(str(path), Status.UNCHANGED) if change in (Change.UNCHANGED, Change.TOUCH) else state)
+            except Exception as exc:
+                out.append(failure(str(path), exc))
+        return out
+
+    def ingest_file(self, path: Path) -> FileOutcome:
+        """Ingest one file (skipped before loading when the manifest says it is unchanged)."""
+        (item,) = self.triage([path])
+        return item if isinstance(item, FileOutcome) else self._ingest(item)
+
+    def _ingest(self, state: FileState) -> FileOutcome:
+        prepared = prepare(self.chunker, state, self.loaders)
+        if isinstance(prepared, FileOutcome):
+            return prepared
+        return commit(self.store, self.manifest, self.fingerprint, prepared, self.spaces.embed_chunks)
+
+    def gone(self, paths: Iterable[str | Path]) -> dict[str, str]:
+        """``doc_id -> source`` of stored sources under ``paths`` whose file no
+        longer exists: those in the manifest, and those a killed run wrote
+        without an entry (recognised only when their recorded path still
+        resolves to their doc id, so a relative path read from elsewhere is never
+        taken for a missing file). Scans the whole collection: --prune only."""
+        roots = [Path(p).resolve() for p in paths]
+        gone: dict[str, str] = {}
+        recorded: set[str] = set()
+        if self.manifest is not None:
+            for entry in self.manifest.entries():
+                recorded.add(entry.doc_id)
+                if is_under(entry.path, roots) and not Path(entry.path).exists():
+                    gone[entry.doc_id] = entry.source
+        for info in self.store.sources():
+            if info.doc_id in recorded:
+                continue
+            path = Path(info.source)
+            if doc_id_for(path) == info.doc_id and is_under(path.resolve(), roots) and not path.exists():
+                gone[info.doc_id] = info.source
+        return gone
+
+    def prune(self, paths: Iterable[str | Path]) -> list[FileOutcome]:
+        """Remove the sources under ``paths`` that are gone from disk: chunks
+        first, then the manifest entry (a kill in between is finished next time)."""
+        outcomes = []
+        for doc_id, source in sorted(self.gone(paths).items(), key=lambda kv: kv[1]):
+            removed = self.store.delete_source(doc_id)
+            if self.manifest is not None:
+                self.manifest.delete([doc_id])
+            outcomes.append(FileOutcome(source, Status.REMOVED, chunks=removed))
+        return outcomes
+
+    def plan(self, paths: Iterable[str | Path], *, prune: bool = False) -> Plan:
+        """What ``run`` would do, writing nothing. A file with no manifest entry
+        whose source already has chunks (written by a killed run or before the
+        manifest existed) is loaded and chunked to tell unchanged from replace."""
+        paths = list(paths)
+        stored = self.store.spaces()
+        if stored:
+            check_specs(self.store.collection, stored, self.spaces.specs())
+        fingerprint = self.fingerprint
+        plan = Plan()
+        for batch in batched(self.files(paths), LOOKUP_BATCH):
+            ids = [doc_id_for(p) for p in batch]
+            known = self.manifest.lookup(ids) if self.manifest else {}
+            for path, doc_id in zip(batch, ids):
+                source = str(path)
+                try:
+                    if not path.exists():
+                        raise LoaderError(path, "no such file")
+                    change, state = decide(FileState.of(path, doc_id), known.get(doc_id), fingerprint)
+                    if change in (Change.UNCHANGED, Change.TOUCH):
+                        plan.unchanged.append(source)
+                        continue
+                    find_loader(path, self.loaders)  # unsupported or unreadable files would be skipped or fail
+                    existing = self.store.chunk_ids(doc_id) if change is Change.ADD else None
+                    if not existing:
+                        (plan.add if change is Change.ADD else plan.replace).append(source)
+                        continue
+                    prepared = prepare(self.chunker, state, self.loaders)
+                    if isinstance(prepared, FileOutcome):
+                        plan.problems.append(prepared)
+                    elif {c.id for c in prepared.chunks} == existing:
+                        plan.unchanged.append(source)
+                    else:
+                        plan.replace.append(source)
+                except Exception as exc:
+                    plan.problems.append(failure(source, exc))
+        if prune:
+            plan.remove = sorted(self.gone(paths).values())
+        return plan

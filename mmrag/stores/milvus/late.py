@@ -1,0 +1,101 @@
+"""Late interaction on Milvus: the native array-of-structs layout of a server
+>= 2.6.4, and the companion token rows used everywhere else (Milvus Lite has no
+array-of-vector fields).
+
+Companion layout: the token vectors of a chunk live one per row (or
+``tokens_per_row`` packed into one row) in ``<collection>__tok_<space>``,
+tagged with the write's generation so a half-written replacement is never read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mmrag.errors import StoreError
+from mmrag.stores.milvus.rows import OUTPUT_FIELDS, row_to_chunk
+from mmrag.types import Chunk, Hit
+
+try:
+    import pymilvus
+except ImportError:  # pragma: no cover - exercised by the no-extras test run
+    pymilvus = None
+
+NATIVE_LATE_MIN_VERSION = (2, 6, 4)
+MAX_NATIVE_TOKENS = 4096  # an array-of-structs field's largest capacity
+
+
+def server_version(text: str) -> tuple[int, int, int] | None:
+    """``(2, 6, 4)`` from ``"v2.6.4"`` or ``"2.6.4-rc1"``; ``None`` for Milvus Lite or an unreadable string."""
+    if "lite" in text.lower():
+        return None
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+class NativeLate:
+    """Late interaction on a Milvus server >= 2.6.4: token vectors in an
+    array-of-structs field searched with ``MAX_SIM_IP`` (exact MaxSim is the
+    sum of best inner products). Chosen only when the server reports such a
+    version; not exercised by the test suite, which runs on Milvus Lite."""
+
+    @staticmethod
+    def field(space: str) -> str:
+        return f"tok_{space}"
+
+    @staticmethod
+    def add_field(client: Any, schema: Any, index: Any, space: str, dim: int) -> None:
+        struct = client.create_struct_field_schema()
+        struct.add_field("vec", pymilvus.DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field(
+            NativeLate.field(space), pymilvus.DataType.ARRAY, element_type=pymilvus.DataType.STRUCT,
+            struct_schema=struct, max_capacity=MAX_NATIVE_TOKENS,
+        )
+        index.add_index(f"{NativeLate.field(space)}[vec]", index_type="HNSW", metric_type="MAX_SIM_IP",
+                        params={"M": 16, "efConstruction": 200})
+
+    @staticmethod
+    def row_value(space: str, tokens: np.ndarray) -> dict[str, Any]:
+        tokens = np.asarray(tokens, dtype=np.float32)
+        if len(tokens) > MAX_NATIVE_TOKENS:
+            raise StoreError(f"space '{space}': {len(tokens)} token vectors exceed Milvus' {MAX_NATIVE_TOKENS} per chunk")
+        return {NativeLate.field(space): [{"vec": v} for v in tokens.tolist()]}
+
+    @staticmethod
+    def search(client: Any, collection: str, queries: Mapping[str, np.ndarray], expr: str, k: int) -> list[Hit]:
+        from pymilvus.client.embedding_list import EmbeddingList
+
+        if len(queries) != 1:
+            raise StoreError("native late interaction searches one multi-vector space at a time")
+        (space, query), = queries.items()
+        res = client.search(
+            collection, data=[EmbeddingList(query)], anns_field=f"{NativeLate.field(space)}[vec]", limit=k,
+            filter=expr, output_fields=OUTPUT_FIELDS, search_params={"metric_type": "MAX_SIM_IP"},
+        )[0]
+        return [Hit(row_to_chunk(r["entity"] | {"id": r["id"]}), float(r["distance"]), {"maxsim": float(r["distance"])}) for r in res]
+
+
+def token_rows(chunks: Sequence[Chunk], tokens: Sequence[Any], gen: str, per_row: int) -> list[dict[str, Any]]:
+    """The companion rows of ``chunks``: ``per_row`` token vectors per row, zero-padded, ``n`` counting the used slots."""
+    rows = []
+    for chunk, mat in zip(chunks, tokens):
+        mat = np.asarray(mat, dtype=np.float32)
+        for start in range(0, len(mat), per_row):
+            block = mat[start : start + per_row]
+            flat = np.zeros(per_row * mat.shape[1], dtype=np.float32)
+            flat[: block.size] = block.ravel()
+            rows.append({"chunk_id": chunk.id, "doc_id": chunk.doc_id, "gen": gen, "n": len(block), "vec": flat.tolist()})
+    return rows
+
+
+def tokens_by_chunk(rows: Sequence[Mapping[str, Any]], gens: Mapping[str, str], dim: int) -> dict[str, np.ndarray]:
+    """Each chunk's ``(n, dim)`` token matrix from its companion rows, only rows of its current generation."""
+    found: dict[str, list[np.ndarray]] = {}
+    for row in rows:
+        if row["gen"] == gens[row["chunk_id"]]:
+            block = np.asarray(row["vec"], dtype=np.float32).reshape(-1, dim)[: row["n"]]
+            found.setdefault(row["chunk_id"], []).append(block)
+    return {cid: np.concatenate(blocks) for cid, blocks in found.items()}

@@ -1,0 +1,222 @@
+"""Reads from a Milvus collection: dense, BM25, fused and late searches, and look-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mmrag.embedding.base import batched
+from mmrag.errors import StoreError
+from mmrag.retrieval.adaptive import fuse_hits
+from mmrag.retrieval.fusion import weighted
+from mmrag.stores.base import CollectionInfo, Fusion, SearchMode, SearchRequest, SourceInfo
+from mmrag.stores.filters import to_milvus_filter
+from mmrag.stores.late import dense_query, rerank_maxsim
+from mmrag.stores.milvus.collection import MilvusCollection
+from mmrag.stores.milvus.late import NativeLate, tokens_by_chunk
+from mmrag.stores.milvus.rows import (
+    FILTER_FIELDS,
+    IDS_PER_EXPR,
+    OUTPUT_FIELDS,
+    dense_field,
+    ids_expr,
+    row_to_chunk,
+    token_collection,
+)
+from mmrag.stores.milvus.schema import read_spaces
+from mmrag.types import Chunk, Hit
+
+try:
+    import pymilvus
+except ImportError:  # pragma: no cover - exercised by the no-extras test run
+    pymilvus = None
+
+
+class MilvusQueries(MilvusCollection):
+    """Searches and look-ups."""
+
+    def get(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids or not self.spaces():
+            return []
+        rows: dict[str, dict[str, Any]] = {}
+        for part in batched(list(dict.fromkeys(ids)), IDS_PER_EXPR):
+            rows.update({r["id"]: r for r in self.client.get(self.collection, ids=list(part), output_fields=OUTPUT_FIELDS)})
+        return [row_to_chunk(rows[i]) for i in ids if i in rows]
+
+
+    def search(self, request: SearchRequest) -> list[Hit]:
+        stored = self.spaces()
+        if not stored:
+            raise StoreError(f"collection '{self.collection}' does not exist at {self.uri}; ingest something first")
+        for space in request.vectors:
+            if space not in stored:
+                raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored)})")
+        pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
+        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
+        if request.mode is SearchMode.BM25 or (request.mode is SearchMode.HYBRID and request.alpha == 0.0):
+            return self._bm25(request.text, expr, request.k)
+        if request.mode is SearchMode.HYBRID and request.alpha == 1.0:
+            request = dataclasses.replace(request, mode=SearchMode.DENSE)
+        if request.mode is SearchMode.DENSE:
+            if len(pooled) == 1:
+                return self._dense(pooled, expr, request.k)
+            return self._fused(pooled, "", expr, request.k, request.depth, request.rrf_k)
+        if request.mode is SearchMode.LATE:
+            return self._late(request, pooled, expr)
+        if request.fusion is Fusion.RRF:
+            return self._fused(pooled, request.text, expr, request.k, request.depth, request.rrf_k)
+        if request.fusion is Fusion.ADAPTIVE:
+            return fuse_hits(self.candidates(request), request.text, request.k)
+        return self._hybrid_weighted(request, pooled, expr)
+
+    def _hits(self, rows: Sequence[Mapping[str, Any]], key: str, transform: Callable[[float], float] = float) -> list[Hit]:
+        hits = []
+        for r in rows:
+            score = transform(float(r["distance"]))
+            hits.append(Hit(row_to_chunk(r["entity"] | {"id": r["id"]}), score, {key: score}))
+        return hits
+
+    def _dense(self, pooled: Mapping[str, np.ndarray], expr: str, limit: int) -> list[Hit]:
+        """Cosine hits per space, one hit per chunk (its best score), best first."""
+        hits: list[Hit] = []
+        for space, vec in pooled.items():
+            res = self.client.search(
+                self.collection,
+                data=[vec.tolist()],
+                anns_field=dense_field(space),
+                limit=limit,
+                filter=expr,
+                output_fields=OUTPUT_FIELDS,
+                search_params={"metric_type": "COSINE"},
+            )[0]
+            hits.extend(self._hits(res, "dense"))
+        return _dedupe_best(hits)[:limit]
+
+    def _bm25(self, text: str, expr: str, limit: int) -> list[Hit]:
+        if not text.strip():
+            return []
+        res = self.client.search(
+            self.collection,
+            data=[text],
+            anns_field="sparse",
+            limit=limit,
+            filter=expr,
+            output_fields=OUTPUT_FIELDS,
+            search_params={"metric_type": "BM25"},
+        )[0]
+        # BM25 scores are >= 0; Milvus Lite reports them negated, a server does not.
+        return self._hits(res, "bm25", abs)
+
+    def _fused(
+        self, pooled: Mapping[str, np.ndarray], text: str, expr: str, limit: int, depth: int, rrf_k: int
+    ) -> list[Hit]:
+        return self._hits(self._fused_rows(pooled, text, expr, limit, depth, rrf_k), "rrf")
+
+    def _fused_rows(
+        self,
+        pooled: Mapping[str, np.ndarray],
+        text: str,
+        expr: str,
+        limit: int,
+        depth: int,
+        rrf_k: int,
+        extra_fields: Sequence[str] = (),
+    ) -> list[dict[str, Any]]:
+        """Every dense space (and BM25 when there is text) in one ``hybrid_search``, fused by RRF."""
+        reqs = [
+            pymilvus.AnnSearchRequest(
+                data=[vec.tolist()],
+                anns_field=dense_field(space),
+                param={"metric_type": "COSINE"},
+                limit=depth,
+                expr=expr or None,
+            )
+            for space, vec in pooled.items()
+        ]
+        if text.strip():
+            reqs.append(
+                pymilvus.AnnSearchRequest(
+                    data=[text], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth, expr=expr or None
+                )
+            )
+        return self.client.hybrid_search(
+            self.collection, reqs, pymilvus.RRFRanker(rrf_k), limit=limit, output_fields=[*OUTPUT_FIELDS, *extra_fields]
+        )[0]
+
+    def _hybrid_weighted(self, request: SearchRequest, pooled: Mapping[str, np.ndarray], expr: str) -> list[Hit]:
+        # Fused here rather than by Milvus' WeightedRanker: Lite's negated BM25
+        # distances break its normalisation, and here each hit keeps both scores.
+        dense = {h.chunk.id: h for h in self._dense(pooled, expr, request.depth)}
+        bm25 = {h.chunk.id: h for h in self._bm25(request.text, expr, request.depth)}
+        fused = weighted(
+            [{i: h.score for i, h in dense.items()}, {i: h.score for i, h in bm25.items()}], request.weights
+        )
+        ranked = sorted(fused, key=lambda i: -fused[i])[: request.k]
+        hits = []
+        for i in ranked:
+            scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
+            hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i], scores))
+        return hits
+
+    def _late(self, request: SearchRequest, pooled: Mapping[str, np.ndarray], expr: str) -> list[Hit]:
+        stored = self._spaces or {}
+        queries = {s: np.asarray(v, dtype=np.float32) for s, v in request.vectors.items() if stored[s].multivector}
+        if not queries:
+            raise StoreError(f"late search needs a query in a multi-vector space; this collection's are: {self._multi() or 'none'}")
+        if self._layout == "native":
+            return NativeLate.search(self.client, self.collection, queries, expr, request.k)
+        rows = self._fused_rows(pooled, request.text, expr, request.depth, request.depth, request.rrf_k, ["late_gen"])
+        first = self._hits(rows, "rrf")
+        gens = {r["id"]: r["entity"]["late_gen"] for r in rows}
+        tokens = {s: self._tokens(s, gens) for s in queries}
+        return rerank_maxsim(first, queries, tokens, request.k)
+
+    def _tokens(self, space: str, gens: Mapping[str, str]) -> dict[str, np.ndarray]:
+        """The stored token vectors of these chunks (only rows of each chunk's current generation)."""
+        name = token_collection(self.collection, space)
+        rows: list[dict[str, Any]] = []
+        for part in batched(list(gens), IDS_PER_EXPR):
+            rows.extend(self._query_all(name, ids_expr("chunk_id", part), ["chunk_id", "gen", "n", "vec"]))
+        return tokens_by_chunk(rows, gens, (self._spaces or {})[space].dim)
+
+    def candidates(self, request: SearchRequest) -> dict[str, list[Hit]]:
+        """Each retriever's own best-first list, ``request.depth`` deep, with its raw
+        scores (``dense``: cosine, ``bm25``): the input of client-side fusion."""
+        stored = self.spaces()
+        pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
+        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
+        return {"dense": self._dense(pooled, expr, request.depth), "bm25": self._bm25(request.text, expr, request.depth)}
+
+    def sources(self) -> list[SourceInfo]:
+        if not self.spaces():
+            return []
+        counts: dict[str, list[Any]] = {}
+        for row in self._query_all(self.collection, "", ["doc_id", "source"]):
+            entry = counts.setdefault(row["doc_id"], [row["source"], 0])
+            entry[1] += 1
+        return sorted((SourceInfo(src, doc, n) for doc, (src, n) in counts.items()), key=lambda s: s.source)
+
+    def info(self) -> list[CollectionInfo]:
+        out = []
+        for name in sorted(self.client.list_collections()):
+            try:
+                spaces = read_spaces(self.client, name)
+            except StoreError:
+                continue
+            self.client.load_collection(name)
+            rows = self.client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
+            out.append(CollectionInfo(name, int(rows), spaces))
+        return out
+
+
+def _dedupe_best(hits: list[Hit]) -> list[Hit]:
+    """One hit per chunk (its best score), best first."""
+    best: dict[str, Hit] = {}
+    for h in hits:
+        if h.chunk.id not in best or h.score > best[h.chunk.id].score:
+            best[h.chunk.id] = h
+    return sorted(best.values(), key=lambda h: -h.score)
+
