@@ -13,6 +13,7 @@ from mmrag.chunking import Chunker
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, join_rows, split_rows
 from mmrag.ingest.report import FileOutcome, Status, failure
 from mmrag.loaders import Loader, default_loaders, find_loader
+from mmrag.loaders import library_notes
 from mmrag.loaders.ocr import ocr_skipped_note
 from mmrag.manifest import FileState, Manifest, open_manifest
 from mmrag.stores.base import VectorStore
@@ -83,7 +84,9 @@ def prepare(chunker: Chunker, state: FileState, loaders: list[Loader] | None = N
         state = state.hashed()
         loader, note = find_loader(state.path, loaders)
         notes = (note,) if note else ()
-        chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))
+        with library_notes.capture() as said:  # parser warnings become this file's note, not console lines
+            chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))
+        notes += (said.note(),) if said.note() else ()
         notes += tuple(sorted({str(c.metadata["decode_note"]) for c in chunks if c.metadata.get("decode_note")}))
         ocr_note = ocr_skipped_note(c.metadata for c in chunks)
         notes += (ocr_note,) if ocr_note else ()

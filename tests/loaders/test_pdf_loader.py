@@ -122,3 +122,24 @@ def test_blank_page_is_not_taken_for_a_scan(tmp_path: Path, monkeypatch) -> None
     c.save()
     elements = list(PdfLoader(render_pages=False).load(path, str(path)))
     assert [(e.modality, e.page) for e in elements] == [(Modality.TEXT, 1)]
+
+
+def test_parser_warnings_go_to_the_files_note_not_the_console(tmp_path: Path, text_embedder, capfd) -> None:
+    import re
+
+    from mmrag.chunking import Chunker
+    from mmrag.ingest import Prepared, prepare
+    from mmrag.manifest import FileState
+
+    good = write_text_pdf(tmp_path / "good.pdf", ["Copper wire shipped to the north depot on Tuesday."])
+    broken = tmp_path / "broken.pdf"  # a wrong startxref offset: pypdf recovers, and warns
+    broken.write_bytes(re.sub(rb"startxref\s+(\d+)", lambda m: b"startxref\n" + str(int(m[1]) + 7).encode(), good.read_bytes()))
+    chunker = Chunker(text_embedder.tokenizer)
+    prepared = prepare(chunker, FileState.of(broken, "d1"))
+    assert isinstance(prepared, Prepared) and "Copper wire" in prepared.chunks[0].text
+    [note] = [n for n in prepared.notes if "parser warned" in n]
+    assert "startxref" in note
+    clean = prepare(chunker, FileState.of(good, "d2"))
+    assert not any("parser warned" in n for n in clean.notes)
+    out, err = capfd.readouterr()
+    assert "startxref" not in out + err
