@@ -28,6 +28,23 @@ class UnsupportedFileError(LoaderError):
     """No loader handles this file's content."""
 
 
+class CorruptFileError(LoaderError):
+    """The file is damaged: a broken zip, a missing part, XML that does not parse."""
+
+
+class EncryptedFileError(LoaderError):
+    """The file is password-protected; it must be saved without a password to be read."""
+
+
+class UnknownEncodingError(LoaderError):
+    """The file's text encoding cannot be told; re-save it as UTF-8."""
+
+
+class UnsafeFileError(LoaderError):
+    """The file is refused for safety: XML that declares entities (billion laughs,
+    external entities)."""
+
+
 class ModelMismatchError(MmragError):
     """A collection was built with other embedding models than the ones in use."""
 

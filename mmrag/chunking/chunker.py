@@ -152,7 +152,8 @@ class Chunker:
 
     def _chunk_rows(self, doc_id: str, rows: Iterator[Element]) -> Iterator[Chunk]:
         first = next(rows)
-        where = [f"sheet {first.sheet}"] if first.sheet else []
+        table = first.metadata.get("table")
+        where = [f"sheet {first.sheet}"] if first.sheet else [f"table {table}"] if table else []
         base = {"title_path": list(first.title_path), **location_metadata(first), **_merged_metadata([first])}
         for window in row_windows(chain([first], rows), self.tokenizer, self.options):
             span = f"row {window.row_start}" if window.row_start == window.row_end else f"rows {window.row_start}-{window.row_end}"

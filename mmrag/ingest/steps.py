@@ -87,7 +87,7 @@ def prepare(chunker: Chunker, state: FileState, loaders: list[Loader] | None = N
         with library_notes.capture() as said:  # parser warnings become this file's note, not console lines
             chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))
         notes += (said.note(),) if said.note() else ()
-        notes += tuple(sorted({str(c.metadata["decode_note"]) for c in chunks if c.metadata.get("decode_note")}))
+        notes += tuple(sorted({str(c.metadata[k]) for c in chunks for k in ("decode_note", "load_note") if c.metadata.get(k)}))
         ocr_note = ocr_skipped_note(c.metadata for c in chunks)
         notes += (ocr_note,) if ocr_note else ()
     except Exception as exc:

@@ -8,15 +8,20 @@ from pathlib import Path
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
 from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE
+from mmrag.loaders.delimited import CsvLoader
+from mmrag.loaders.docx import DocxLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.pdf import PdfLoader
 from mmrag.loaders.pptx import PptxLoader
+from mmrag.loaders.spreadsheet import XlsxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
 from mmrag.loaders.transcript import SrtLoader, VttLoader, WhisperJsonLoader
 from mmrag.types import Element
 
 __all__ = [
+    "CsvLoader",
+    "DocxLoader",
     "ImageLoader",
     "Loader",
     "LOADERS",
@@ -25,6 +30,7 @@ __all__ = [
     "SrtLoader",
     "VttLoader",
     "WhisperJsonLoader",
+    "XlsxLoader",
     "default_loaders",
     "find_loader",
     "load",
@@ -45,10 +51,13 @@ def default_loaders(
     return [
         PdfLoader(render_pages=render_pages, ocr=ocr, render_scale=render_scale),
         PptxLoader(ocr=ocr),
+        DocxLoader(),
+        XlsxLoader(),
         ImageLoader(ocr=ocr),
         VttLoader(),
         SrtLoader(),
         WhisperJsonLoader(),
+        CsvLoader(),
         MarkdownLoader(),
         TextLoader(),
     ]

@@ -40,7 +40,7 @@ def open_image(ref: ImageRef, *, render_scale: float = DEFAULT_RENDER_SCALE) -> 
         return slide_picture(path, ref.slide, ref.index)
     if ref.page is not None:
         return pdf_page_image(path, ref.page, ref.index)
-    raise LoaderError(path, "an embedded image reference needs a page or a slide")
+    return document_picture(path, ref.index)
 
 
 def pdf_page_image(path: Path, page: int, index: int) -> Image.Image:
@@ -69,3 +69,15 @@ def slide_picture(path: Path, slide: int, index: int) -> Image.Image:
     if not 0 <= index < len(pictures):
         raise LoaderError(path, f"slide {slide} has {len(pictures)} pictures; no picture #{index}")
     return decode_image(pictures[index].image.blob, f"{path} (slide {slide}, picture #{index})")
+
+
+def document_picture(path: Path, index: int) -> Image.Image:
+    """The ``index``-th picture of a document without pages or slides (Word, EPUB,
+    HTML), in the order its loader counted them; the format is told by content."""
+    from mmrag.loaders import find_loader
+
+    loader, _ = find_loader(path)
+    pictures = getattr(loader, "picture_bytes", None)
+    if pictures is None:
+        raise LoaderError(path, f"an embedded image reference needs a page or a slide for a {loader.name} file")
+    return decode_image(pictures(path, index), f"{path} (picture #{index})")

@@ -1,0 +1,77 @@
+"""Real office files written by the libraries users' tools write them with:
+python-docx, openpyxl and the csv module. Shared by the loader tests."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+from PIL import Image
+
+
+def write_docx(path: Path) -> Path:
+    """A report with a title, nested headings, a list, a table, a captioned picture
+    with alt text, a footnote-free comment and a header (python-docx 1.2)."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Harbour plan"
+    d.add_heading("Harbour plan", 0)
+    d.add_heading("Costs", 1)
+    d.add_paragraph("Travel costs rose sharply in the third quarter because of the ferry strike.")
+    d.add_paragraph("Crane rental is the largest single item.", style="List Bullet")
+    d.add_paragraph("Dredging comes second.", style="List Bullet")
+    table = d.add_table(rows=4, cols=3)
+    for r, row in enumerate([("Item", "Cost", "Owner"), ("Crane", "120", "Ana"), ("Tug boat", "80", "Ben"), ("Pilot", "15", "Cy")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    buf = io.BytesIO()
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(buf, "PNG")
+    buf.seek(0)
+    d.add_picture(buf)
+    d.paragraphs[-1]._p.xpath(".//wp:docPr")[0].set("descr", "A red harbour crane")
+    d.add_paragraph("Figure 1: the crane at berth four", style="Caption")
+    d.add_heading("Risks", 2)
+    risk = d.add_paragraph("Winter storms may close the harbour mouth for weeks.")
+    d.add_comment(risk.runs, text="Check the storm statistics with the coast guard", author="Ana")
+    d.add_heading("Schedule", 1)
+    d.add_paragraph("Works start in April and end before the summer season.")
+    d.sections[0].header.paragraphs[0].text = "Confidential draft for the port board"
+    d.save(path)
+    return path
+
+
+def write_xlsx(path: Path, rows: int = 30) -> Path:
+    """A workbook: sheet "Q3" with a title line above the header, a formula whose
+    value LibreOffice/Excel would cache, an empty row and column; sheet "People"."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Q3"
+    ws["A1"] = "Budget 2026, third quarter"
+    ws.append([])
+    ws.append(["Region", None, "Item", "Cost", "Booked"])  # column B stays empty
+    for r in range(rows):
+        ws.append([f"Region {r}", None, f"item-{r}", 100 + r * 2.5, dt.datetime(2026, 7, 1) + dt.timedelta(days=r)])
+    ws.append([])
+    ws.append(["Harbour", None, "Crane rental", 4200, dt.datetime(2026, 9, 30)])
+    people = wb.create_sheet("People")
+    people.append(["Name", "Role"])
+    people.append(["Ana", "Harbour master"])
+    people.append(["Ben", "Pilot"])
+    wb.save(path)
+    return path
+
+
+def write_csv(path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as fh:
+        w = csv.writer(fh, delimiter=delimiter)
+        w.writerow(["city", "country", "distance_km", "note"])
+        w.writerow(["Tromsø", "Norway", 1150, "northern lights, whale watching"])
+        w.writerow(["Gdańsk", "Poland", 980, 'old town; "amber" market'])
+        w.writerow([])
+        w.writerow(["Málaga", "Spain", 2300, "beaches\nand a second line"])
+    return path
