@@ -25,6 +25,7 @@ def messy(tmp_path, pdf_factory):
     (tmp_path / "not_a_pdf.pdf").write_text("just some text pretending to be a PDF")
     (tmp_path / "renamed.txt").write_bytes(good.read_bytes().replace(b"Volcanoes", b"Geysers!!"))
     (tmp_path / "table.xlsx").write_bytes(b"PK\x03\x04 not really a spreadsheet")
+    (tmp_path / "drawing.dwg").write_bytes(b"AC1032 a CAD drawing")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me: the espresso menu".encode("latin-1"))
     return tmp_path
 
@@ -38,14 +39,15 @@ def test_each_bad_file_is_reported_and_the_rest_is_ingested(messy, milvus_uri, t
     assert by_name["locked.pdf"].status is Status.FAILED and "encrypted PDF" in by_name["locked.pdf"].reason
     assert by_name["empty.txt"].status is Status.FAILED and "empty file" in by_name["empty.txt"].reason
     assert by_name["not_a_pdf.pdf"].status is Status.FAILED and "not a valid pdf" in by_name["not_a_pdf.pdf"].reason
-    assert by_name["table.xlsx"].status is Status.SKIPPED and "unsupported file type '.xlsx'" in by_name["table.xlsx"].reason
+    assert by_name["table.xlsx"].status is Status.FAILED and "corrupt Excel workbook" in by_name["table.xlsx"].reason
+    assert by_name["drawing.dwg"].status is Status.SKIPPED and "unsupported file type '.dwg'" in by_name["drawing.dwg"].reason
     renamed = by_name["renamed.txt"]
     assert renamed.status is Status.INGESTED and "read as pdf" in renamed.notes[0]
     latin = by_name["latin1.txt"]
     assert latin.status is Status.INGESTED and "decoded as cp1252" in latin.notes[0]
     assert not report.ok
     lines = "\n".join(report.lines())
-    for name in ("corrupt.pdf", "locked.pdf", "empty.txt", "not_a_pdf.pdf", "table.xlsx"):
+    for name in ("corrupt.pdf", "locked.pdf", "empty.txt", "not_a_pdf.pdf", "table.xlsx", "drawing.dwg"):
         assert sum(name in line and ("failed:" in line or "skipped:" in line) for line in lines.splitlines()) == 1
     stored = {s.source.split("/")[-1] for s in index.store.sources()}
     assert stored == {"good.pdf", "renamed.txt", "latin1.txt"}
