@@ -24,6 +24,10 @@ class LoaderError(MmragError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class RenderTooLargeError(LoaderError):
+    """A page is too large to render within the pixel cap at any legible scale."""
+
+
 class UnsupportedFileError(LoaderError):
     """No loader handles this file's content."""
 

@@ -6,10 +6,11 @@ so the loaders and ``image_refs`` can both depend on it.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mmrag.errors import LoaderError
+from mmrag.errors import LoaderError, RenderTooLargeError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -75,16 +76,48 @@ def render_pdf_page(path: Path, page: int, scale: float = DEFAULT_RENDER_SCALE) 
         pdf.close()
 
 
+def fit_render_scale(width_pt: float, height_pt: float, scale: float, max_pixels: int = MAX_IMAGE_PIXELS) -> float | None:
+    """The largest scale up to ``scale`` at which a page of this size (in points)
+    renders within ``max_pixels``, or None when even that leaves a side under one
+    pixel (or the size is not a size). Decided before rendering: the bitmap is
+    allocated whole, so a 200,000-point MediaBox at 2x would ask for 640 GB."""
+    if not (math.isfinite(width_pt) and math.isfinite(height_pt)) or width_pt <= 0 or height_pt <= 0:
+        return None
+    fitted = min(scale, math.sqrt(max_pixels / (width_pt * height_pt)))
+    # a side rounded up by the renderer must not push the total over the cap
+    while math.ceil(width_pt * fitted) * math.ceil(height_pt * fitted) > max_pixels:
+        fitted *= 0.999
+    return fitted if min(width_pt, height_pt) * fitted >= 1 else None
+
+
+def page_render_scale(pdf_page, path: Path, page: int, scale: float) -> float:  # pdf_page: pypdfium2.PdfPage
+    """The scale ``pdf_page`` will be rendered at: ``scale``, or less to stay within
+    ``MAX_IMAGE_PIXELS``. The size is pdfium's own (MediaBox/CropBox in points;
+    pdfium ignores /UserUnit, so that is what it allocates). Raises
+    ``RenderTooLargeError`` when no scale fits."""
+    width, height = pdf_page.get_size()
+    fitted = fit_render_scale(width, height, scale)
+    if fitted is None:
+        raise RenderTooLargeError(
+            path,
+            f"page {page} is {width:,.0f} x {height:,.0f} points: too large to render within "
+            f"{MAX_IMAGE_PIXELS:,} pixels at any legible scale",
+        )
+    return fitted
+
+
 def render_open_page(pdf, path: Path, page: int, scale: float) -> Image.Image:  # pdf: pypdfium2.PdfDocument
-    """Render a page of an already open pdfium document (the loader keeps one open)."""
+    """Render a page of an already open pdfium document (the loader keeps one open),
+    at ``scale`` or the largest smaller scale within ``MAX_IMAGE_PIXELS``."""
     import pypdfium2 as pdfium
 
     try:
         pdf_page = pdf[page - 1]
         try:
-            bitmap = pdf_page.render(scale=scale)
+            bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale))
             return bitmap.to_pil()
         finally:
             pdf_page.close()
     except (pdfium.PdfiumError, ValueError, MemoryError) as exc:
         raise LoaderError(path, f"page {page} failed to render: {exc}") from exc
+

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
-from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, render_open_page
+from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, MAX_IMAGE_PIXELS, fit_render_scale, render_open_page
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -118,7 +118,8 @@ class PdfLoader(Loader):
         try:
             for number, page in enumerate(reader.pages, start=1):
                 text = _text_layer(pdfium_doc, path, number)
-                meta = {"document_title": title}
+                fitted, render_note = _render_fit(page, number, self.render_scale)
+                meta = {"document_title": title, **({"decode_note": render_note} if render_note else {})}
                 where = {"source": source, "page": number, "title_path": sections.get(number, ())}
                 if text:
                     yield Element(modality=Modality.TEXT, text=text, metadata=meta, **where)
@@ -128,14 +129,14 @@ class PdfLoader(Loader):
                 scanned = len(text) < self.ocr_min_chars and (n_images > 0 or _content_size(page) > _BLANK_CONTENT_BYTES)
                 page_meta = dict(meta)
                 ocr_text = ""
-                if scanned and self.ocr:
+                if scanned and self.ocr and fitted is not None:
                     if ocr_available():
-                        ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, self.render_scale))
+                        ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, fitted))
                         if ocr_text:
                             yield Element(modality=Modality.TEXT, text=ocr_text, metadata={**meta, "ocr": True}, **where)
                     else:
                         page_meta[OCR_SKIPPED] = "page"
-                if self.render_pages or (scanned and not text and not ocr_text):
+                if fitted is not None and (self.render_pages or (scanned and not text and not ocr_text)):
                     yield Element(
                         modality=Modality.PAGE_IMAGE, metadata=page_meta,
                         image=ImageRef(source=source, kind=ImageKind.PAGE_RENDER, page=number), **where,
@@ -174,6 +175,25 @@ def _text_layer(pdfium_doc, path: Path, number: int) -> str:  # pdfium_doc: pypd
         raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
     text = _SOFT_HYPHEN_BREAK.sub("", text).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return text.strip()
+
+
+def _render_fit(page, number: int, scale: float) -> tuple[float | None, str | None]:
+    """The scale page ``number`` renders at within ``MAX_IMAGE_PIXELS`` (None: not
+    rendered at all) and a note when that is not ``scale``. Decided from the page
+    box before anything is allocated; pdfium renders the CropBox in points."""
+    try:
+        width, height = float(page.cropbox.width), float(page.cropbox.height)
+    except Exception:  # a broken box: pdfium's own size is checked again at render time
+        return scale, None
+    fitted = fit_render_scale(abs(width), abs(height), scale)
+    if fitted is None:
+        return None, (
+            f"page {number} is {abs(width):,.0f} x {abs(height):,.0f} points: too large to render within "
+            f"{MAX_IMAGE_PIXELS:,} pixels, so it has no page image and no OCR"
+        )
+    if fitted < scale:
+        return fitted, f"page {number} rendered at {fitted:.3g}x instead of {scale:g}x to stay within {MAX_IMAGE_PIXELS:,} pixels"
+    return fitted, None
 
 
 def _content_size(page) -> int:

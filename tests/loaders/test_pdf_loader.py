@@ -143,3 +143,33 @@ def test_parser_warnings_go_to_the_files_note_not_the_console(tmp_path: Path, te
     assert not any("parser warned" in n for n in clean.notes)
     out, err = capfd.readouterr()
     assert "startxref" not in out + err
+
+
+def test_render_scale_fits_the_pixel_cap_or_gives_up() -> None:
+    from mmrag.loaders.decoding import MAX_IMAGE_PIXELS, fit_render_scale
+
+    assert fit_render_scale(595, 842, 2.0) == 2.0  # A4 at 2x is well under the cap
+    scale = fit_render_scale(200_000, 200_000, 2.0)
+    assert scale is not None and scale < 0.05
+    assert 0.99 * MAX_IMAGE_PIXELS < (200_000 * scale) ** 2 <= MAX_IMAGE_PIXELS
+    assert fit_render_scale(1e8, 1, 2.0) is None  # a strip: under one pixel high once it fits
+    assert fit_render_scale(0, 842, 2.0) is None and fit_render_scale(float("nan"), 1, 2.0) is None
+
+
+def test_huge_pages_render_within_the_cap_or_are_skipped_with_a_note(tmp_path: Path) -> None:
+    """A 200,000-point MediaBox renders smaller; a /UserUnit page stays small (pdfium
+    renders it in points); a page no scale fits has no page image and says why."""
+    from mmrag.loaders.decoding import MAX_IMAGE_PIXELS
+    from tests.hostile_files import write_sized_pdf
+
+    path = write_sized_pdf(tmp_path / "huge.pdf", [(200_000, 200_000, 1), (600, 800, 1000), (1e8, 1, 1), (600, 800, 1)])
+    elements = list(PdfLoader(ocr=False).load(path, str(path)))
+    pages = [e.page for e in elements if e.modality is Modality.PAGE_IMAGE]
+    assert pages == [1, 2, 4]
+    big = next(e for e in elements if e.page == 1)
+    assert "page 1 rendered at 0.04x instead of 2x to stay within 64,000,000 pixels" in big.metadata["decode_note"]
+    rendered = open_image(big.image)
+    assert rendered.width * rendered.height <= MAX_IMAGE_PIXELS and rendered.width > 7000
+    assert open_image(ImageRef(str(path), ImageKind.PAGE_RENDER, page=2)).size == (1200, 1600)
+    assert "decode_note" not in next(e for e in elements if e.page == 2).metadata
+    assert not [e for e in elements if e.page == 3]  # no scale fits: nothing rendered, nothing allocated

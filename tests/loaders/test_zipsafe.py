@@ -11,19 +11,9 @@ import pytest
 from mmrag.errors import LoaderError
 from mmrag.loaders import PptxLoader
 from mmrag.loaders.zipsafe import ZipLimits, check_zip, declared_size, iter_member, read_member
+from tests.hostile_files import write_deck_bomb, write_zip_member
 
 MiB = 1024 * 1024
-
-
-def write_member(zf: zipfile.ZipFile, name: str, size: int, byte: bytes = b" ") -> None:
-    """A member of ``size`` repeated bytes, written in pieces (never whole in memory)."""
-    info = zipfile.ZipInfo(name)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    with zf.open(info, "w", force_zip64=size > 2**31) as out:
-        piece = byte * MiB
-        for _ in range(size // MiB):
-            out.write(piece)
-        out.write(byte * (size % MiB))
 
 
 def forge_declared_size(path: Path, name: str, fake: int) -> None:
@@ -57,14 +47,14 @@ def test_member_over_its_cap_names_the_member(tmp_path: Path) -> None:
     path = tmp_path / "big.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("small.xml", "<a/>")
-        write_member(zf, "ppt/slides/slide1.xml", 3 * MiB)
+        write_zip_member(zf, "ppt/slides/slide1.xml", 3 * MiB)
     limits = ZipLimits(max_xml_member_bytes=2 * MiB)
     with pytest.raises(LoaderError, match=r"zip member 'ppt/slides/slide1.xml' declares 3 MB, over the limit of 2 MB"):
         check_zip(path, limits)
     media = ZipLimits(max_member_bytes=1 * MiB)
     check_zip(path, ZipLimits(max_xml_member_bytes=4 * MiB))  # the XML cap is its own
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
-        write_member(zf, "ppt/media/video.mp4", 2 * MiB)
+        write_zip_member(zf, "ppt/media/video.mp4", 2 * MiB)
     with pytest.raises(LoaderError, match=r"'ppt/media/video.mp4' declares 2 MB.*max_member_bytes"):
         check_zip(path, ZipLimits(max_xml_member_bytes=4 * MiB, max_member_bytes=media.max_member_bytes))
 
@@ -74,7 +64,7 @@ def test_forged_declared_size_is_caught_while_inflating(tmp_path: Path) -> None:
     whatever the caps, before anything large is held."""
     path = tmp_path / "forged.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        write_member(zf, "word/document.xml", 20 * MiB, b"\x00")
+        write_zip_member(zf, "word/document.xml", 20 * MiB, b"\x00")
     forge_declared_size(path, "word/document.xml", 1024)
     with pytest.raises(LoaderError, match=r"'word/document.xml' inflates past the 1,024 bytes it declares"):
         check_zip(path)
@@ -83,8 +73,8 @@ def test_forged_declared_size_is_caught_while_inflating(tmp_path: Path) -> None:
 def test_ratio_and_total_limits(tmp_path: Path) -> None:
     path = tmp_path / "zeros.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        write_member(zf, "a.bin", 3 * MiB, b"\x00")
-        write_member(zf, "b.bin", 3 * MiB, b"\x00")
+        write_zip_member(zf, "a.bin", 3 * MiB, b"\x00")
+        write_zip_member(zf, "b.bin", 3 * MiB, b"\x00")
     with pytest.raises(LoaderError, match=r"'a.bin' inflates more than 100 times its compressed size"):
         check_zip(path, ZipLimits(max_ratio=100, ratio_floor_bytes=1 * MiB))
     with pytest.raises(LoaderError, match=r"zip archive inflates to over the limit of 5 MB by member 'b.bin'"):
@@ -109,13 +99,7 @@ def test_damaged_member_is_a_damaged_archive(tmp_path: Path) -> None:
 def test_deck_bomb_fails_before_python_pptx_inflates_it(deck_path: Path, tmp_path: Path) -> None:
     """The deck's slide XML padded to 70 MB (70 KB compressed): refused by the default
     XML cap, naming the part; the untouched deck still loads."""
-    bomb = tmp_path / "bomb.pptx"
-    with zipfile.ZipFile(deck_path) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename == "ppt/slides/slide1.xml":
-                write_member(dst, info.filename, 70 * MiB)
-            else:
-                dst.writestr(info, src.read(info))
+    bomb = write_deck_bomb(deck_path, tmp_path / "bomb.pptx", 70 * MiB)
     assert bomb.stat().st_size < 1 * MiB
     with pytest.raises(LoaderError, match=r"'ppt/slides/slide1.xml' declares 70 MB, over the limit of 64 MB") as info:
         list(PptxLoader(ocr=False).load(bomb, str(bomb)))

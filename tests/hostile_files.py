@@ -1,0 +1,77 @@
+"""Hostile inputs, small on disk and huge when decoded, written by the real
+libraries (pypdf, zipfile): the memory cases of the bad-input tests."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+# A page that draws something (over the loader's blank-page threshold), so it is taken for a scan.
+_DRAWING = b"".join(b"%d %d 10 10 re f\n" % (x * 12, y * 12) for x in range(8) for y in range(8))
+
+
+def write_sized_pdf(path: Path, sizes: list[tuple[float, float, float]]) -> Path:
+    """A PDF with one drawn, text-less page per ``(width_pt, height_pt, user_unit)``."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, FloatObject, NameObject
+
+    writer = PdfWriter()
+    for width, height, user_unit in sizes:
+        page = writer.add_blank_page(width=width, height=height)
+        stream = DecodedStreamObject()
+        stream.set_data(_DRAWING)
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        if user_unit != 1:
+            page[NameObject("/UserUnit")] = FloatObject(user_unit)
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def write_zip_member(zf: zipfile.ZipFile, name: str, size: int, byte: bytes = b" ") -> None:
+    """A deflated member of ``size`` repeated bytes, written in pieces (never whole in memory)."""
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zf.open(info, "w", force_zip64=size > 2**31) as out:
+        piece = byte * MiB
+        for _ in range(size // MiB):
+            out.write(piece)
+        out.write(byte * (size % MiB))
+
+
+def write_deck_bomb(deck: Path, out: Path, slide_bytes: int) -> Path:
+    """``deck`` with its first slide's XML padded to ``slide_bytes`` (a zip bomb)."""
+    with zipfile.ZipFile(deck) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename == "ppt/slides/slide1.xml":
+                write_zip_member(dst, info.filename, slide_bytes)
+            else:
+                dst.writestr(info, src.read(info))
+    return out
+
+
+def write_long_line(path: Path, size: int, word: bytes = b"lorem ") -> Path:
+    """A text file that is one line of ``size`` bytes, written in pieces."""
+    piece = word * (MiB // len(word))
+    with path.open("wb") as fh:
+        left = size
+        while left > 0:
+            fh.write(piece[:left])
+            left -= len(piece)
+    return path
+
+
+def write_one_cue_srt(path: Path, cue_bytes: int) -> Path:
+    """A SubRip file whose single cue is ``cue_bytes`` of words on one line."""
+    with path.open("wb") as fh:
+        fh.write(b"1\n00:00:01,000 --> 00:00:05,000\n")
+    with path.open("ab") as fh:
+        piece = b"speech " * (MiB // 7)
+        left = cue_bytes
+        while left > 0:
+            fh.write(piece[:left])
+            left -= len(piece)
+        fh.write(b"\n")
+    return path
