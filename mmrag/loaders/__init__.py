@@ -10,6 +10,8 @@ from mmrag.loaders.base import SNIFF_BYTES, Loader
 from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE
 from mmrag.loaders.delimited import CsvLoader
 from mmrag.loaders.docx import DocxLoader
+from mmrag.loaders.epub import EpubLoader
+from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.pdf import PdfLoader
@@ -22,6 +24,8 @@ from mmrag.types import Element
 __all__ = [
     "CsvLoader",
     "DocxLoader",
+    "EpubLoader",
+    "HtmlLoader",
     "ImageLoader",
     "Loader",
     "LOADERS",
@@ -53,11 +57,13 @@ def default_loaders(
         PptxLoader(ocr=ocr),
         DocxLoader(),
         XlsxLoader(),
+        EpubLoader(),
         ImageLoader(ocr=ocr),
         VttLoader(),
         SrtLoader(),
         WhisperJsonLoader(),
         CsvLoader(),
+        HtmlLoader(),
         MarkdownLoader(),
         TextLoader(),
     ]

@@ -75,3 +75,53 @@ def write_csv(path: Path, *, delimiter: str = ",", encoding: str = "utf-8") -> P
         w.writerow([])
         w.writerow(["Málaga", "Spain", 2300, "beaches\nand a second line"])
     return path
+
+
+FERRY_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Ferry guide</title>
+<script>var tracking = "do not index me";</script><style>p { color: red }</style></head>
+<body><nav><a href="/">Home</a> Timetables Contact</nav>
+<div id="cookie-banner">We use cookies to improve your experience. Accept all?</div>
+<main><h1>Ferry guide</h1><p>Ferries leave <b>every hour</b> from pier 3.</p>
+<h2>Prices</h2><table><tr><th>Route</th><th>Price</th></tr><tr><td>Oslo to Kiel</td><td>120</td></tr>
+<tr><td>Bergen to Hirtshals</td><td>95</td></tr></table>
+<ul><li>Bikes ride free.</li><li>Dogs pay 10 euros.</li></ul>
+<img src="img/prices.png" alt="Chart of ferry prices by season"><img src="https://example.com/map.png" alt="Remote harbour map">
+<img src="../outside.png" alt="Escaping picture"></main>
+<footer>Copyright 2026 Ferry Co</footer></body></html>"""
+
+
+def write_html(folder: Path) -> Path:
+    """A page with boilerplate around its <main>, a table, a list, a local, a remote
+    and an escaping picture (the local one written by Pillow beside the page)."""
+    (folder / "img").mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (40, 30), (20, 90, 200)).save(folder / "img" / "prices.png")
+    Image.new("RGB", (10, 10)).save(folder.parent / "outside.png")
+    path = folder / "ferries.html"
+    path.write_text(FERRY_PAGE, encoding="utf-8")
+    return path
+
+
+def write_epub(path: Path) -> Path:
+    """A two-chapter book with a picture, written by ebooklib."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("sea-tales-1")
+    book.set_title("Sea Tales")
+    book.set_language("en")
+    storm = epub.EpubHtml(title="The Storm", file_name="text/storm.xhtml", lang="en")
+    storm.content = ("<h1>The Storm</h1><p>The wind rose at midnight and the lighthouse keeper climbed the stairs.</p>"
+                     "<h2>Aftermath</h2><p>By dawn the pier was gone.</p><img src='../images/wave.png' alt='A huge wave over the pier'/>")
+    calm = epub.EpubHtml(title="The Calm", file_name="text/calm.xhtml", lang="en")
+    calm.content = "<p>Morning came quietly; gulls circled the broken pier.</p>"
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (0, 120, 60)).save(buf, "PNG")
+    wave = epub.EpubItem(uid="wave", file_name="images/wave.png", media_type="image/png", content=buf.getvalue())
+    for item in (storm, calm, wave):
+        book.add_item(item)
+    book.toc = (storm, calm)
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", storm, calm]
+    epub.write_epub(str(path), book)
+    return path

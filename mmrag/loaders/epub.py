@@ -1,0 +1,117 @@
+"""E-books (.epub) with ebooklib: chapters in spine order, each read like a web
+page (``html``) under the chapter's title from the table of contents, with its
+pictures as image elements."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from mmrag.errors import CorruptFileError, LoaderError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.html import html_elements, parse_html
+from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
+from mmrag.types import Element, ImageKind, ImageRef
+
+_MIMETYPE = b"mimetypeapplication/epub+zip"
+
+
+def open_book(path: Path):  # -> ebooklib.epub.EpubBook
+    """The book after the zip checks; every failure a named error."""
+    import warnings
+
+    from ebooklib import epub
+
+    check_package(path, "EPUB e-book")
+    try:
+        with warnings.catch_warnings():  # ebooklib warns about its own future defaults on every read
+            warnings.simplefilter("ignore")
+            return epub.read_epub(str(path), options={"ignore_ncx": True})
+    except Exception as exc:  # ebooklib raises EpubException, KeyError, lxml errors...
+        raise CorruptFileError(path, f"corrupt EPUB e-book: {type(exc).__name__}: {exc}") from exc
+
+
+def book_images(book) -> list[Any]:
+    """The book's image items in manifest order: the order ``ImageRef.index`` counts."""
+    import ebooklib
+
+    return [item for item in book.get_items() if item.get_type() in (ebooklib.ITEM_IMAGE, ebooklib.ITEM_COVER)]
+
+
+def _toc_titles(book) -> dict[str, str]:
+    """Chapter file -> its title in the table of contents (first entry wins)."""
+    out: dict[str, str] = {}
+
+    def visit(entries) -> None:
+        for entry in entries:
+            if isinstance(entry, tuple):
+                section, children = entry
+                visit([section, *children] if hasattr(section, "href") else children)
+                continue
+            href = getattr(entry, "href", None)
+            if href:
+                out.setdefault(unquote(href.split("#", 1)[0]), (entry.title or "").strip())
+
+    visit(book.toc)
+    return out
+
+
+class EpubLoader(Loader):
+    """Elements chapter by chapter; a chapter's TOC title heads its title path.
+
+    Example::
+
+        elements = list(EpubLoader().load(Path("book.epub"), "book.epub"))
+    """
+
+    name = "epub"
+    extensions = frozenset({".epub"})
+    signatures = (ZIP_SIGNATURE,)
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """The EPUB's first member is ``mimetype`` holding ``application/epub+zip``."""
+        if not head.startswith(ZIP_SIGNATURE):
+            return False
+        return _MIMETYPE in head[30:100] or path.suffix.lower() in self.extensions
+
+    def picture_bytes(self, path: Path, index: int) -> bytes:
+        images = book_images(open_book(path))
+        if not 0 <= index < len(images):
+            raise LoaderError(path, f"the book has {len(images)} pictures; no picture #{index}")
+        return images[index].get_content()
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        book = open_book(path)
+        titles = _toc_titles(book)
+        images = book_images(book)
+        by_name = {item.file_name: n for n, item in enumerate(images)}
+        meta_title = book.get_metadata("DC", "title")
+        doc_title = (meta_title[0][0] if meta_title else "").strip() or path.name
+        for number, (idref, _linear) in enumerate(book.spine, start=1):
+            item = book.get_item_with_id(idref)
+            if item is None:
+                continue
+            try:
+                root = parse_html(item.get_content(), "utf-8")
+            except Exception as exc:
+                raise CorruptFileError(path, f"corrupt EPUB chapter '{item.file_name}': {exc}") from exc
+            chapter = titles.get(item.file_name, "")
+            here = posixpath.dirname(item.file_name)
+
+            def resolve(src: str, here: str = here) -> ImageRef | None:
+                url = urlparse(src)
+                if url.scheme or url.netloc or not url.path:
+                    return None
+                n = by_name.get(posixpath.normpath(posixpath.join(here, unquote(url.path))))
+                return None if n is None else ImageRef(source=source, kind=ImageKind.EMBEDDED, index=n)
+
+            meta = {"document_title": doc_title, "chapter": number}
+            for element in html_elements(root, source, resolve=resolve, meta=meta):
+                # the chapter's TOC title heads its path, unless its own first heading already says it
+                if chapter and element.title_path[:1] != (chapter,):
+                    element = replace(element, title_path=(chapter, *element.title_path))
+                yield element

@@ -1,0 +1,236 @@
+"""Web pages (.html, .htm, .xhtml) with lxml: the main content only, under its
+heading path, with tables as rows and pictures with their alt text.
+
+Scripts, styles, forms, navigation, site headers and footers, asides and
+cookie or consent banners are dropped; when the page marks its content
+(``<main>``, one ``<article>``), only that is read. Nothing is ever fetched: a
+local ``<img src>`` inside the page's folder becomes an image element that
+points at the file; a remote or inline picture keeps only its alt text.
+
+lxml rather than trafilatura: trafilatura's extraction flattens tables and
+drops short pages' text as boilerplate; walking the tree keeps headings, table
+rows and pictures in place, and these few rules drop the boilerplate.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from mmrag.errors import CorruptFileError, LoaderError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.delimited import column_number
+from mmrag.loaders.encoding import detect_encoding
+from mmrag.loaders.tables import table_elements
+from mmrag.types import Element, ImageKind, ImageRef, Modality
+
+MAX_HTML_BYTES = 64 * 1024 * 1024
+_DROP = frozenset({
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "iframe", "svg",
+    "button", "select", "input", "textarea", "object", "embed", "canvas", "dialog", "head", "menu",
+})
+_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "complementary", "dialog", "alertdialog"})
+_BOILERPLATE = re.compile(r"cookie|consent|gdpr|banner|popup|modal|newsletter|breadcrumb|sidebar|share|social|skip-link", re.I)
+_BLOCKS = frozenset({
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "figure",
+    "figcaption", "address", "hr", "details", "summary", "body", "html", "center",
+})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_SPACE = re.compile(r"[ \t\r\f\v\u00a0]+")
+_IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
+
+ImageResolver = Callable[[str], ImageRef | None]
+
+
+def _norm(text: str) -> str:
+    lines = (_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _is_boilerplate(el) -> bool:
+    if (el.get("role") or "").lower() in _DROP_ROLES or el.get("aria-hidden") == "true" or el.get("hidden") is not None:
+        return True
+    marks = f"{el.get('id') or ''} {el.get('class') or ''}"
+    return bool(marks.strip()) and bool(_BOILERPLATE.search(marks))
+
+
+def _tag(el) -> str | None:
+    return el.tag.rsplit("}", 1)[-1].lower() if isinstance(el.tag, str) else None
+
+
+def main_content(root):
+    """``<main>``, or the page's only ``<article>``, else ``<body>`` (or the root)."""
+    for xpath in ("//*[local-name()='main']", "//*[local-name()='article']"):
+        found = root.xpath(xpath)
+        if len(found) == 1:
+            return found[0]
+    body = root.xpath("//*[local-name()='body']")
+    return body[0] if body else root
+
+
+def page_title(root) -> str:
+    found = root.xpath("//*[local-name()='title']")
+    return _norm(found[0].text_content()) if found else ""
+
+
+class _Walker:
+    """Turns a content tree into elements in reading order (see the module docstring)."""
+
+    def __init__(self, source: str, prefix: tuple[str, ...], meta: dict[str, Any], resolve: ImageResolver) -> None:
+        self.source, self.prefix, self.meta, self.resolve = source, prefix, meta, resolve
+        self.chain: list[tuple[int, str]] = []
+        self.buffer: list[str] = []
+        self.tables = 0
+
+    def path(self) -> tuple[str, ...]:
+        return (*self.prefix, *(t for _, t in self.chain))
+
+    def text(self, text: str, role: str) -> Element | None:
+        text = _norm(text)
+        if not text:
+            return None
+        return Element(source=self.source, modality=Modality.TEXT, text=text, title_path=self.path(),
+                       metadata={**self.meta, "role": role})
+
+    def flush(self, role: str = "body") -> Iterator[Element]:
+        element = self.text("".join(self.buffer), role)
+        self.buffer = []
+        if element is not None:
+            yield element
+
+    def walk(self, el) -> Iterator[Element]:
+        if el.text:
+            self.buffer.append(el.text)
+        for child in el:
+            yield from self.handle(child)
+            if child.tail:
+                self.buffer.append(child.tail)
+
+    def handle(self, el) -> Iterator[Element]:
+        tag = _tag(el)
+        if tag is None or tag in _DROP or _is_boilerplate(el):
+            return
+        if tag in _HEADINGS:
+            yield from self.flush()
+            title = _norm(el.text_content()).replace("\n", " ")
+            if title:
+                level = _HEADINGS[tag]
+                self.chain = [(lv, t) for lv, t in self.chain if lv < level] + [(level, title)]
+                heading = self.text(title, "heading")
+                if heading is not None:
+                    yield heading
+        elif tag == "table":
+            yield from self.flush()
+            yield from self.table(el)
+        elif tag == "img":
+            yield from self.flush()
+            yield from self.image(el)
+        elif tag == "br":
+            self.buffer.append("\n")
+        elif tag in _BLOCKS:
+            yield from self.flush()
+            if tag == "li":
+                self.buffer.append("• ")
+            yield from self.walk(el)
+            yield from self.flush("list_item" if tag == "li" else "body")
+        else:
+            yield from self.walk(el)
+
+    def table(self, el) -> Iterator[Element]:
+        self.tables += 1
+        rows = []
+        for number, tr in enumerate(el.xpath(".//*[local-name()='tr']"), start=1):
+            rows.append((number, [_norm(c.text_content()).replace("\n", " ") for c in tr if _tag(c) in ("td", "th")]))
+        yield from table_elements(rows, source=self.source, name=column_number, title_path=self.path(),
+                                  metadata={**self.meta, "table": self.tables})
+
+    def image(self, el) -> Iterator[Element]:
+        alt = _norm(el.get("alt") or el.get("title") or "")
+        ref = self.resolve(el.get("src") or "")
+        if ref is not None:
+            yield Element(source=self.source, modality=Modality.IMAGE, text=alt, image=ref, title_path=self.path(),
+                          metadata={**self.meta, "alt_text": alt})
+        elif alt:
+            yield Element(source=self.source, modality=Modality.TEXT, text=f"Image: {alt}", title_path=self.path(),
+                          metadata={**self.meta, "role": "image_alt"})
+
+
+def html_elements(root, source: str, *, resolve: ImageResolver, prefix: tuple[str, ...] = (),
+                  meta: dict[str, Any] | None = None) -> Iterator[Element]:
+    """Elements of a parsed page's main content; ``resolve`` maps an ``<img src>`` to
+    an ``ImageRef`` (or None: only the alt text is kept)."""
+    walker = _Walker(source, prefix, dict(meta or {}), resolve)
+    content = main_content(root)
+    yield from walker.walk(content) if _tag(content) in ("body", "html") else walker.handle(content)
+    yield from walker.flush()
+
+
+def parse_html(data: bytes, encoding: str):  # -> lxml.html.HtmlElement
+    """The page's tree; lxml's HTML parser never loads external resources."""
+    import lxml.html
+    from lxml import etree
+
+    parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True, no_network=True)
+    root = lxml.html.document_fromstring(data, parser=parser)
+    if root is None:
+        raise etree.ParserError("empty document")
+    return root
+
+
+def local_image(page: Path, source_dir: str) -> ImageResolver:
+    """A resolver for pictures beside ``page``: a relative ``src`` to an existing
+    image file inside the page's folder; remote, inline and escaping ones are None."""
+    base = page.parent.resolve()
+
+    def resolve(src: str) -> ImageRef | None:
+        url = urlparse(src.strip())
+        if not url.path or url.scheme or url.netloc:
+            return None
+        target = (base / unquote(url.path)).resolve()
+        if not target.is_relative_to(base) or target.suffix.lower() not in _IMAGE_SUFFIXES or not target.is_file():
+            return None
+        shown = Path(source_dir) / target.relative_to(base)
+        return ImageRef(source=str(shown), kind=ImageKind.FILE)
+
+    return resolve
+
+
+class HtmlLoader(Loader):
+    """Main-content elements of a web page under its heading path.
+
+    Example::
+
+        elements = list(HtmlLoader().load(Path("page.html"), "page.html"))
+    """
+
+    name = "html"
+    extensions = frozenset({".html", ".htm", ".xhtml"})
+    signatures = (b"<!DOCTYPE html", b"<!doctype html", b"<html")
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if start.startswith((b"<!doctype html", b"<html")):
+            return True
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        from lxml import etree
+
+        size = path.stat().st_size
+        if size > MAX_HTML_BYTES:
+            raise LoaderError(path, f"web page of {size:,} bytes is over the limit of {MAX_HTML_BYTES:,}")
+        data = path.read_bytes()
+        declared = _CHARSET.search(data[:4096])
+        encoding, note = detect_encoding(path, data[:65536], declared.group(1).decode("ascii") if declared else None)
+        try:
+            root = parse_html(data, encoding)
+        except (etree.ParserError, ValueError, LookupError) as exc:
+            raise CorruptFileError(path, f"unreadable web page: {exc}") from exc
+        meta: dict[str, Any] = {"document_title": page_title(root) or path.name}
+        if note:
+            meta["load_note"] = note
+        yield from html_elements(root, source, resolve=local_image(path, str(Path(source).parent)), meta=meta)
