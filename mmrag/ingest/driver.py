@@ -24,6 +24,7 @@ from mmrag.ingest.steps import (
     prepare,
 )
 from mmrag.loaders import Loader, find_loader
+from mmrag.loaders.ocr_cache import OcrCache, cache_file_for, use_cache
 from mmrag.manifest import (
     LOOKUP_BATCH,
     Change,
@@ -55,6 +56,7 @@ class Ingestor:
     manifest: Manifest | None = None  # default: the store's own (see mmrag.manifest.open_manifest)
     loaders: list[Loader] | None = None  # default: every loader; page renders only if some space embeds images
     batch_chunks: int = EMBED_BATCH_CHUNKS  # small sources are embedded and inserted together up to this many chunks
+    ocr_cache: OcrCache | None = None  # default: a file beside an embedded store, so re-runs read no picture twice
 
     def __post_init__(self) -> None:
         if self.batch_chunks < 1:
@@ -63,6 +65,8 @@ class Ingestor:
             self.manifest = open_manifest(self.store)
         if self.loaders is None:
             self.loaders = loaders_for(self.spaces)
+        if self.ocr_cache is None:
+            self.ocr_cache = OcrCache(cache_file_for(self.store.local_path))
 
     @property
     def fingerprint(self) -> str:
@@ -89,7 +93,7 @@ class Ingestor:
 
         for batch in batched(self.files(paths), LOOKUP_BATCH):
             for item in self.triage(batch):
-                prepared = item if isinstance(item, FileOutcome) else prepare(self.chunker, item, self.loaders)
+                prepared = item if isinstance(item, FileOutcome) else self._prepare(item)
                 if isinstance(prepared, FileOutcome):
                     done(prepared)
                     continue
@@ -144,8 +148,12 @@ class Ingestor:
         (item,) = self.triage([path])
         return item if isinstance(item, FileOutcome) else self._ingest(item)
 
+    def _prepare(self, state: FileState) -> Prepared | FileOutcome:
+        with use_cache(self.ocr_cache):  # a picture seen in this run or an earlier one is not OCR'd again
+            return prepare(self.chunker, state, self.loaders)
+
     def _ingest(self, state: FileState) -> FileOutcome:
-        prepared = prepare(self.chunker, state, self.loaders)
+        prepared = self._prepare(state)
         if isinstance(prepared, FileOutcome):
             return prepared
         return commit(self.store, self.manifest, self.fingerprint, prepared, self.spaces.embed_chunks)
@@ -210,7 +218,7 @@ class Ingestor:
                     if not existing:
                         (plan.add if change is Change.ADD else plan.replace).append(source)
                         continue
-                    prepared = prepare(self.chunker, state, self.loaders)
+                    prepared = self._prepare(state)
                     if isinstance(prepared, FileOutcome):
                         plan.problems.append(prepared)
                     elif {c.id for c in prepared.chunks} == existing:

@@ -137,6 +137,15 @@ class OcrCache:
         self.__post_init__()
 
 
+def cache_file_for(store_path: Path | None) -> Path | None:
+    """Where an embedded store's OCR cache lives: a hidden file beside the store
+    (whether or not the store exists yet), so a folder walk skips it. None for a
+    server store: the cache is then the run's memory only."""
+    if store_path is None:
+        return None
+    return store_path.parent / f".{store_path.name}.ocr-cache.sqlite"
+
+
 _PROCESS_CACHE = OcrCache()
 _current: ContextVar[OcrCache] = ContextVar("mmrag_ocr_cache", default=_PROCESS_CACHE)
 

@@ -141,3 +141,30 @@ def test_deck_reads_a_repeated_logo_once_and_skips_what_cannot_pay(tmp_path: Pat
         again = [e for e in PptxLoader().load(path, str(path)) if e.image is not None]
     assert engine_calls == [] and later.stats.file_hits == 2
     assert [p.text for p in again] == [p.text for p in pictures]
+
+
+@needs_ocr
+@pytest.mark.slow  # real OCR and a Milvus Lite store
+def test_a_rerun_reads_pictures_of_a_changed_deck_from_the_stores_cache(tmp_path: Path, text_embedder, monkeypatch) -> None:
+    import mmrag
+    from mmrag.ingest import Status
+
+    engine_calls = []
+    real_read = ocr_module._read
+    monkeypatch.setattr(ocr_module, "_read", lambda img: engine_calls.append(img.size) or real_read(img))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    deck = _deck(docs)
+    index = mmrag.Index(str(tmp_path / "store.db"), embedder=text_embedder)
+    assert index.ingest([docs]).count(Status.INGESTED) == 1
+    assert len(engine_calls) == 2 and (tmp_path / ".store.db.ocr-cache.sqlite").exists()
+
+    from pptx import Presentation
+
+    prs = Presentation(str(deck))  # the deck changes: one more slide, same pictures
+    prs.slides.add_slide(prs.slide_layouts[5]).shapes.title.text = "Quarter 4 results"
+    prs.save(deck)
+    engine_calls.clear()
+    later = mmrag.Index(str(tmp_path / "store.db"), embedder=text_embedder)  # its own, empty memory cache
+    report = later.ingest([docs])
+    assert report.count(Status.INGESTED) == 1 and engine_calls == []  # every picture's text came from the file
