@@ -1,5 +1,7 @@
-"""PowerPoint decks with python-pptx: per slide the title, body text in reading
-order, table cells, speaker notes, and pictures with their alt text."""
+"""PowerPoint decks with python-pptx: per slide the title, every shape's text in
+reading order (groups, freeform and untyped shapes included), tables as
+"header: value" rows, charts as text, speaker notes, and pictures
+with their alt text. A slide's text elements form one chunking unit."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.decoding import decode_image
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
+from mmrag.loaders.pptx_text import body_text, chart_text, loose_text_bodies, table_text
 from mmrag.loaders.zipsafe import DEFAULT_ZIP_LIMITS, ZipLimits, check_zip, read_member
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -52,14 +55,17 @@ def open_presentation(path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS):  # ->
 
 
 def _walk(shapes) -> Iterator[Any]:
-    """Shapes in reading order (top to bottom, then left to right), groups flattened."""
-    from pptx.enum.shapes import MSO_SHAPE_TYPE
+    """Shapes in reading order (top to bottom, then left to right), groups flattened.
+
+    Groups are told by class, not ``shape_type``: python-pptx raises on the
+    shapes it cannot type (a text shape without geometry, as some converters write)."""
+    from pptx.shapes.group import GroupShape
 
     def key(shape) -> tuple[int, int]:
         return (shape.top or 0, shape.left or 0)
 
     for shape in sorted(shapes, key=key):
-        if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
+        if isinstance(shape, GroupShape):
             yield from _walk(shape.shapes)
         else:
             yield shape
@@ -90,13 +96,15 @@ def _bbox(shape) -> tuple[float, float, float, float] | None:
     return (float(shape.left), float(shape.top), float(shape.left + shape.width), float(shape.top + shape.height))
 
 
-def _table_text(table) -> str:
-    rows = []
-    for row in table.rows:
-        cells = [cell.text.strip().replace("\n", " ") for cell in row.cells]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+def _shape_text(shape) -> tuple[str, str]:
+    """(text, role) of a non-picture shape; ("", "") when it holds none."""
+    if getattr(shape, "has_table", False):
+        return table_text(shape.table), "table"
+    if getattr(shape, "has_chart", False):
+        return chart_text(shape.chart), "chart"
+    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+        return body_text(shape.text_frame._txBody), "body"
+    return "", ""
 
 
 @dataclass
@@ -138,11 +146,13 @@ class PptxLoader(Loader):
 
     def _slide(self, slide, number: int, doc_title: str, path: Path, source: str) -> Iterator[Element]:
         title_shape = slide.shapes.title
-        title = title_shape.text_frame.text.strip() if title_shape is not None and title_shape.has_text_frame else ""
+        title = body_text(title_shape.text_frame._txBody) if title_shape is not None and title_shape.has_text_frame else ""
+        title = " ".join(title.split())
         common = {"source": source, "slide": number, "title_path": (title,) if title else ()}
         meta = {"document_title": doc_title, "slide_title": title}
         if title:
             yield Element(modality=Modality.TEXT, text=title, bbox=_bbox(title_shape), metadata={**meta, "role": "title"}, **common)
+        read = [title_shape._element.txBody] if title and title_shape is not None else []
         picture_index = 0
         for shape in _walk(slide.shapes):
             if title_shape is not None and shape.shape_id == title_shape.shape_id:
@@ -151,17 +161,21 @@ class PptxLoader(Loader):
                 yield self._picture(shape, number, picture_index, path, source, common, meta)
                 picture_index += 1
                 continue
-            if getattr(shape, "has_table", False) and shape.has_table:
-                text, role = _table_text(shape.table), "table"
-            elif shape.has_text_frame:
-                text, role = shape.text_frame.text.strip(), "body"
-            else:
-                continue
+            try:
+                text, role = _shape_text(shape)
+            except Exception as exc:  # python-pptx/lxml raise many types for a broken chart part
+                raise LoaderError(path, f"slide {number}: unreadable {type(shape).__name__}: {type(exc).__name__}: {exc}") from exc
+            if role == "body":
+                read.append(shape.text_frame._txBody)
             if text:
                 yield Element(modality=Modality.TEXT, text=text, bbox=_bbox(shape), metadata={**meta, "role": role}, **common)
+        for body in loose_text_bodies(slide.shapes._spTree, read):
+            text = body_text(body)
+            if text:
+                yield Element(modality=Modality.TEXT, text=text, metadata={**meta, "role": "body"}, **common)
         if slide.has_notes_slide:
             notes_frame = slide.notes_slide.notes_text_frame
-            notes = notes_frame.text.strip() if notes_frame is not None else ""
+            notes = body_text(notes_frame._txBody) if notes_frame is not None else ""
             if notes:
                 yield Element(
                     modality=Modality.TEXT, text=f"Speaker notes: {notes}", metadata={**meta, "role": "notes"}, **common

@@ -21,7 +21,7 @@ def test_slides_give_title_body_in_reading_order_table_notes_and_pictures(deck_p
         "First: total revenue rose 12 percent",  # added second, but it sits higher on the slide
         "Second: the north grew fastest",
     ]
-    assert s1[3].text == "Region | Growth\nNorth | 19%"
+    assert s1[3].text == "Region: North | Growth: 19%"
     assert s1[4].text == "Speaker notes: Mention that the warehouse fire delayed shipments in March."
     assert all(e.title_path == ("Revenue by region",) for e in s1)
     assert all(e.metadata["document_title"] == "Quarterly review" for e in elements)
