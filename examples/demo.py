@@ -23,6 +23,11 @@ QUERIES = [
     "photo of a tabby cat",  # a photo, via the caption in its EXIF
     "what is the first crack when roasting coffee beans?",  # an .srt transcript moment
     "how much does robot cleaning raise solar panel output?",  # a .vtt transcript moment, two speakers
+    "what can delay the concrete pours in winter?",  # a Word heading: Harbour renewal plan > Works > Risks
+    "staff travel to the crane supplier",  # a spreadsheet row: sheet Q3, row 7
+    "where might polar bears be seen from a ferry?",  # a CSV row: row 4
+    "where do dogs travel on the ferry?",  # a web page heading: Ferry passenger guide > Luggage and animals
+    "what happened to the timber pier by dawn?",  # an e-book chapter: The Storm > Morning
 ]
 
 

@@ -239,6 +239,110 @@ def write_photo(path: Path) -> None:
     photo.save(path, format="JPEG", quality=85, exif=exif)
 
 
+FIXED_TIME = dt.datetime(2026, 1, 1)
+
+
+def write_docx(path: Path) -> None:
+    """A harbour plan in Word: nested headings, a list, a table and a captioned picture."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Harbour renewal plan"
+    d.core_properties.created = d.core_properties.modified = FIXED_TIME
+    d.add_heading("Harbour renewal plan", 0)
+    d.add_heading("Works", 1)
+    d.add_paragraph("The old timber pier is replaced by a concrete one with berths for four ferries.")
+    d.add_paragraph("Dredging deepens the channel to nine metres.", style="List Bullet")
+    d.add_paragraph("A new crane lifts up to forty tonnes.", style="List Bullet")
+    d.add_heading("Risks", 2)
+    d.add_paragraph("Winter storms can close the harbour mouth for up to three weeks, delaying concrete pours.")
+    d.add_heading("Budget", 1)
+    table = d.add_table(rows=4, cols=2)
+    for r, row in enumerate([("Item", "Cost (kEUR)"), ("Pier", "2400"), ("Dredging", "900"), ("Crane", "650")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.add_picture(io.BytesIO(png_bytes(text_image(["PIER", "2026"], (160, 80), 28))))
+    d.paragraphs[-1]._p.xpath(".//wp:docPr")[0].set("descr", "Drawing of the new concrete pier")
+    d.add_paragraph("Figure 1: the new pier seen from the channel", style="Caption")
+    buf = io.BytesIO()
+    d.save(buf)
+    path.write_bytes(deterministic_zip(buf.getvalue()))
+
+
+def write_xlsx(path: Path) -> None:
+    """A budget workbook: sheet Q3 with a title line, a header and booked costs; sheet Staff."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    q3 = wb.active
+    q3.title = "Q3"
+    q3.append(["Harbour budget, third quarter 2026"])
+    q3.append(["Cost centre", "Item", "Amount (EUR)", "Booked on"])
+    items = [("Works", "Concrete for the pier", 182000), ("Works", "Steel piles", 96500),
+             ("Operations", "Ferry fuel", 41200), ("Operations", "Pilot boat crew overtime", 12800),
+             ("Travel", "Staff travel to the crane supplier in Rotterdam", 3400),
+             ("Works", "Diving inspection of the old pier", 7900), ("IT", "Berth booking software licence", 5600)]
+    for n, (centre, item, amount) in enumerate(items):
+        q3.append([centre, item, amount, dt.date(2026, 7, 3) + dt.timedelta(days=n * 9)])
+    staff = wb.create_sheet("Staff")
+    staff.append(["Name", "Role", "Phone"])
+    staff.append(["Ana Berg", "Harbour master", "+47 555 0101"])
+    staff.append(["Jon Dahl", "Pilot", "+47 555 0102"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(deterministic_zip(buf.getvalue()))
+
+
+TRIPS_CSV = """route,departure,duration_h,note
+Bergen-Hirtshals,08:00,16,overnight cabin crossing
+Oslo-Kiel,14:00,20,car deck and restaurant
+Tromso-Svalbard,10:30,40,polar bears may be seen from the deck in spring
+Stavanger-Bergen,07:15,5,fast catamaran
+"""
+
+FERRY_HTML = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Ferry passenger guide</title>
+<script>window.analytics = {};</script><style>body { font-family: sans-serif }</style></head>
+<body><nav><a href="/">Home</a> <a href="/timetable">Timetable</a></nav>
+<div class="cookie-consent">This site uses cookies. Accept all?</div>
+<main><h1>Ferry passenger guide</h1>
+<p>Check-in closes thirty minutes before departure.</p>
+<h2>Luggage and animals</h2>
+<ul><li>Each passenger may bring two suitcases.</li><li>Dogs travel in the pet lounge on deck five.</li></ul>
+<h2>Fares</h2>
+<table><tr><th>Ticket</th><th>Price (EUR)</th></tr><tr><td>Adult</td><td>39</td></tr><tr><td>Bicycle</td><td>8</td></tr></table>
+<img src="solar_capacity_chart.png" alt="Chart of the ferry's solar panel output"></main>
+<footer>Ferry Co, all rights reserved</footer></body></html>
+"""
+
+
+def write_epub(path: Path) -> None:
+    """A two-chapter lighthouse story written by ebooklib."""
+    from ebooklib import epub
+
+    book = epub.EpubBook()
+    book.set_identifier("lighthouse-keeper-2026")
+    book.set_title("The Lighthouse Keeper")
+    book.set_language("en")
+    book.add_metadata("DC", "date", "2026-01-01")
+    storm = epub.EpubHtml(title="The Storm", file_name="text/storm.xhtml", lang="en")
+    storm.content = ("<h1>The Storm</h1><p>At midnight the wind tore the lamp's shutters loose, and Mira climbed "
+                     "the hundred and twelve steps with a spare lens wrapped in wool.</p>"
+                     "<h2>Morning</h2><p>By dawn the old timber pier had been washed away.</p>")
+    calm = epub.EpubHtml(title="The Calm", file_name="text/calm.xhtml", lang="en")
+    calm.content = "<p>Weeks later seals slept on the stones where the pier once stood.</p>"
+    for item in (storm, calm):
+        book.add_item(item)
+    book.toc = (storm, calm)
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", storm, calm]
+    buf = io.BytesIO()
+    epub.write_epub(buf, book)
+    path.write_bytes(deterministic_zip(buf.getvalue()))
+
+
 def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     write_pdf(DATA / "solar_report.pdf", "Solar Energy Outlook 2026", SOLAR)
@@ -251,6 +355,11 @@ def main() -> None:
     write_photo(DATA / "chelsea_photo.jpg")
     (DATA / "roastery_tour.srt").write_text(SRT, encoding="utf-8")
     (DATA / "solar_cleaning_podcast.vtt").write_text(VTT, encoding="utf-8")
+    write_docx(DATA / "harbour_plan.docx")
+    write_xlsx(DATA / "harbour_budget.xlsx")
+    (DATA / "ferry_routes.csv").write_text(TRIPS_CSV, encoding="utf-8")
+    (DATA / "ferry_guide.html").write_text(FERRY_HTML, encoding="utf-8")
+    write_epub(DATA / "lighthouse_keeper.epub")
     print(f"wrote {len(list(DATA.iterdir()))} files to {DATA}")
 
 

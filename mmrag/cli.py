@@ -234,6 +234,13 @@ def format_hit(rank: int, hit: dict) -> str:
         where.append(f"slide {hit['slide']}")
     if hit["start"] is not None:
         where.append(f"{hit['start']:.1f}-{hit['end']:.1f}s")
+    if hit.get("sheet") is not None:
+        where.append(f"sheet {hit['sheet']}")
+    if hit.get("row_start") is not None:
+        first, last = hit["row_start"], hit["row_end"]
+        where.append(f"row {first}" if first == last else f"rows {first}-{last}")
+    if hit.get("heading") and hit["page"] is None and hit["slide"] is None:
+        where.append(f"§ {hit['heading']}")
     snippet = " ".join(hit["text"].split())
     snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
     return f"{rank:2d}. {hit['score']:.4f}  {' '.join(where)}  [{hit['modality']}]\n    {snippet}"

@@ -108,6 +108,7 @@ class Chunker:
             # A page render's text is its page's text chunks (linked by text_ids):
             # copying it in would make every text hit come back twice.
             nearby = "" if element.modality is Modality.PAGE_IMAGE else _clip(_nearest_text(group, position))
+            nearby = "" if nearby and nearby in element.text else nearby  # a caption the loader already attached
             text = "\n".join(t for t in (element.text, nearby) if t)
             images.append(
                 Chunk(
