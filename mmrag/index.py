@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.base import Embedder
 from mmrag.embedding.images import ImageInput
-from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
-from mmrag.ingest import IngestReport, Ingestor, ProgressHook
+from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, take_rows
+from mmrag.errors import InvalidArgument
+from mmrag.ingest import Ingestor, IngestReport, Plan, ProgressHook
 from mmrag.loaders import Loader
 from mmrag.retrieval.collapse import collapse_page_renders
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
 from mmrag.stores.base import check_specs
 from mmrag.stores.filters import Filters
-from mmrag.types import Hit
+from mmrag.types import Chunk, Hit
 
 if TYPE_CHECKING:
     from mmrag.reranking import Reranker
@@ -55,13 +57,55 @@ class Index:
         self.window = window or WindowOptions()
         self.loaders = loaders  # None: the Ingestor's default (mmrag.ingest.loaders_for)
 
-    @property
+    @cached_property
     def ingestor(self) -> Ingestor:
+        """The one ingestor of this index (built on first use: it opens the manifest)."""
         return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), loaders=self.loaders)
 
-    def ingest(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None) -> IngestReport:
-        """Ingest files and folders; unchanged files are skipped, changed ones replaced."""
-        return self.ingestor.run(paths, on_file)
+    @overload
+    def ingest(
+        self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
+        dry_run: Literal[False] = False,
+    ) -> IngestReport: ...
+
+    @overload
+    def ingest(
+        self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
+        dry_run: Literal[True],
+    ) -> Plan: ...
+
+    def ingest(
+        self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
+        dry_run: bool = False,
+    ) -> IngestReport | Plan:
+        """Ingest files and folders; unchanged files are skipped, changed ones replaced.
+        ``prune``: also remove the sources under ``paths`` gone from disk. ``dry_run``:
+        write nothing and return the ``Plan`` of what a run would do."""
+        if dry_run:
+            return self.ingestor.plan(paths, prune=prune)
+        return self.ingestor.run(paths, on_file, prune=prune)
+
+    def add(self, chunks: Sequence[Chunk], vectors: Mapping[str, SpaceVectors] | None = None) -> list[str]:
+        """Upsert ``chunks`` embedded in every space (multi-vector spaces too),
+        leaving the other chunks of their sources alone; each source is one
+        all-or-nothing write. ``vectors``: precomputed rows aligned with ``chunks``
+        (a framework's own embeddings). A repeated id keeps its last chunk. Returns the ids."""
+        last = {c.id: i for i, c in enumerate(chunks)}
+        picked = sorted(last.values())
+        chunks = [chunks[i] for i in picked]
+        if not chunks:
+            return []
+        self.store.ensure_collection(self.spaces.specs())
+        vectors = take_rows(vectors, picked) if vectors is not None else self.spaces.embed_chunks(chunks)
+        rows: dict[str, list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            rows.setdefault(chunk.doc_id, []).append(i)
+        stored = self.store.chunk_ids_of(list(rows))
+        for doc_id, picked in rows.items():
+            part = [chunks[i] for i in picked]
+            keep = stored.get(doc_id, set()) | {c.id for c in part}
+            self.store.write_source(doc_id, part, take_rows(vectors, picked), keep)
+        return [c.id for c in chunks]
 
     def search(
         self,
@@ -75,6 +119,9 @@ class Index:
         rerank: Reranker | None = None,
         candidates_factor: int = 4,
         blend: float | None = None,
+        alpha: float | None = None,
+        weights: tuple[float, float] | None = None,
+        candidates: int | None = None,
     ) -> list[Hit]:
         """The best ``k`` hits for ``query`` text, an ``image`` (path, bytes, PIL
         image), or both ("photos like this one, at night").
@@ -85,25 +132,44 @@ class Index:
         the reranker reorders them by the query text and the best ``k`` come back,
         each with ``scores["first_stage"]`` and ``scores["rerank"]``; ``blend`` in
         [0, 1] mixes the two (see ``mmrag.reranking.reranked``).
+
+        ``alpha`` in [0, 1] is weighted fusion's dense share (0: BM25 only, 1: dense
+        only, exactly); ``weights`` = (dense, bm25) the same as a pair. ``candidates``
+        is how deep each retriever looks before fusion (default ``max(k, 50)``).
         """
         text = (query or "").strip()
         if not text and image is None:
-            raise ValueError("the query is empty: give text, an image, or both")
+            raise InvalidArgument("the query is empty: give text, an image, or both")
         if candidates_factor < 1:
-            raise ValueError(f"candidates_factor must be >= 1, got {candidates_factor}")
+            raise InvalidArgument(f"candidates_factor must be >= 1, got {candidates_factor}")
         mode = SearchMode.parse(mode)
         if not text and mode is SearchMode.BM25:
-            raise ValueError("BM25 search needs query text; an image query runs in dense or hybrid mode")
+            raise InvalidArgument("BM25 search needs query text; an image query runs in dense or hybrid mode")
+        if (alpha is not None or weights is not None) and mode is not SearchMode.HYBRID:
+            raise InvalidArgument(f"alpha/weights weigh the two sides of hybrid search, not of {mode.value} search")
+        if alpha is not None and weights is not None:
+            raise InvalidArgument("give alpha or weights, not both")
         if rerank is not None:
             if not text:
-                raise ValueError("reranking scores hits against the query text; an image-only query has none")
-            first = self.search(query, k * candidates_factor, image=image, mode=mode, filters=filters, fusion=fusion)
+                raise InvalidArgument("reranking scores hits against the query text; an image-only query has none")
+            first = self.search(
+                query, k * candidates_factor, image=image, mode=mode, filters=filters, fusion=fusion, alpha=alpha,
+                weights=weights, candidates=candidates,
+            )
             return rerank.rerank(text, first, k=k, blend=blend)
         stored = self.store.spaces()
         if stored:
             check_specs(self.store.collection, stored, self.spaces.specs())
         vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(text or None, image)
-        return self.run(SearchRequest(text, vectors, k=k, mode=mode, filters=filters, fusion=fusion))
+        if weights is not None:
+            if len(weights) != 2:
+                raise InvalidArgument(f"weights are (dense, bm25), got {list(weights)}")
+            fusion = Fusion.WEIGHTED
+        options = {"weights": (float(weights[0]), float(weights[1]))} if weights is not None else {}
+        request = SearchRequest(
+            text, vectors, k=k, mode=mode, filters=filters, fusion=fusion, alpha=alpha, candidates=candidates, **options
+        )
+        return self.run(request)
 
     def run(self, request: SearchRequest) -> list[Hit]:
         """Run a prepared request: the store's hits, with a page render and its own

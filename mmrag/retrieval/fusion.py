@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mmrag.types import Hit
+
 
 def rrf(ranked_lists: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
     """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the lists, rank from 1."""
@@ -37,3 +39,26 @@ def weighted(score_lists: Sequence[Mapping[str, float]], weights: Sequence[float
         for key, s in min_max(scores).items():
             fused[key] = fused.get(key, 0.0) + weight * s
     return fused
+
+
+def best_per_chunk(hits: Sequence[Hit]) -> list[Hit]:
+    """One hit per chunk (its best score), best first: the merge of several
+    spaces' lists, where one chunk can be found in each."""
+    best: dict[str, Hit] = {}
+    for h in hits:
+        if h.chunk.id not in best or h.score > best[h.chunk.id].score:
+            best[h.chunk.id] = h
+    return sorted(best.values(), key=lambda h: -h.score)
+
+
+def weighted_hits(candidates: Mapping[str, Sequence[Hit]], weights: Sequence[float], k: int) -> list[Hit]:
+    """``weights`` = (dense, bm25) over the min-max normalised ``candidates["dense"]``
+    and ``candidates["bm25"]``; each hit keeps both raw scores and ``weighted``."""
+    dense = {h.chunk.id: h for h in candidates.get("dense", ())}
+    bm25 = {h.chunk.id: h for h in candidates.get("bm25", ())}
+    fused = weighted([{i: h.score for i, h in dense.items()}, {i: h.score for i, h in bm25.items()}], weights)
+    hits = []
+    for i in sorted(fused, key=lambda i: -fused[i])[:k]:
+        scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
+        hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i], scores))
+    return hits

@@ -12,7 +12,9 @@ import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.embedding.spaces import take_rows
-from mmrag.errors import ModelMismatchError
+from mmrag.errors import InvalidArgument, ModelMismatchError, StoreError
+from mmrag.retrieval.adaptive import fuse_hits
+from mmrag.retrieval.fusion import best_per_chunk, weighted_hits
 from mmrag.stores.filters import Filters
 from mmrag.types import ChoiceEnum, Chunk, Hit
 
@@ -73,19 +75,25 @@ class SearchRequest:
         object.__setattr__(self, "mode", SearchMode.parse(self.mode))
         object.__setattr__(self, "fusion", Fusion.parse(self.fusion))
         if self.k < 1:
-            raise ValueError(f"k must be >= 1, got {self.k}")
+            raise InvalidArgument(f"k must be >= 1, got {self.k}")
         if self.mode is not SearchMode.BM25 and not self.vectors:
-            raise ValueError(f"{self.mode.value} search needs a query vector")
+            raise InvalidArgument(f"{self.mode.value} search needs a query vector")
         if self.mode is SearchMode.LATE and not any(np.ndim(v) == 2 for v in self.vectors.values()):
-            raise ValueError("late search needs a multi-vector query: an (n_tokens, dim) array in a multi-vector space")
+            raise InvalidArgument("late search needs a multi-vector query: an (n_tokens, dim) array in a multi-vector space")
         if self.rrf_k < 1:
-            raise ValueError(f"rrf_k must be >= 1, got {self.rrf_k}")
-        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
-            raise ValueError(f"alpha is the dense share in [0, 1], got {self.alpha}")
+            raise InvalidArgument(f"rrf_k must be >= 1, got {self.rrf_k}")
+        if self.candidates is not None and self.candidates < 1:
+            raise InvalidArgument(f"candidates must be >= 1, got {self.candidates}")
         if self.alpha is not None:
+            if not 0.0 <= self.alpha <= 1.0:
+                raise InvalidArgument(f"alpha is the dense share in [0, 1] (1 = dense only, 0 = BM25 only), got {self.alpha}")
+            if self.fusion is Fusion.RRF:
+                raise InvalidArgument("alpha weighs dense against BM25 scores; RRF fuses ranks: give fusion='weighted' or no alpha")
+            # alpha is the weighted fusion's dense share, the same in every store.
             object.__setattr__(self, "weights", (float(self.alpha), 1.0 - float(self.alpha)))
+            object.__setattr__(self, "fusion", Fusion.WEIGHTED)
         if len(self.weights) != 2 or min(self.weights) < 0 or sum(self.weights) <= 0:
-            raise ValueError(f"weights are (dense, bm25), both >= 0 with a positive sum; got {self.weights}")
+            raise InvalidArgument(f"weights are (dense, bm25), both >= 0 with a positive sum; got {self.weights}")
 
     @property
     def depth(self) -> int:
@@ -188,9 +196,54 @@ class VectorStore(ABC):
     def get(self, ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
 
-    @abstractmethod
+    # -- the query policy, the same for every backend ---------------------------
     def search(self, request: SearchRequest) -> list[Hit]:
-        """Hits best first."""
+        """Hits best first. The policy lives here, once: alpha 0 is BM25 and 1 is
+        dense, exactly; a hybrid query without text is its dense search; adaptive
+        and weighted fusion run over each retriever's candidates; RRF and late
+        interaction are the backend's own. Backends supply the primitives below."""
+        stored = self.spaces()
+        if not stored:
+            raise StoreError(f"collection '{self.collection}' does not exist; ingest something first")
+        for space in request.vectors:
+            if space not in stored:
+                raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored)})")
+        mode, alpha = request.mode, request.alpha
+        if mode is SearchMode.LATE:
+            return self.late_hits(request)
+        if mode is SearchMode.BM25 or (mode is SearchMode.HYBRID and alpha == 0.0):
+            return self.bm25_hits(request, request.k)
+        if mode is SearchMode.DENSE or alpha == 1.0 or not request.text.strip():
+            return best_per_chunk(self.dense_hits(request, request.k))[: request.k]
+        if request.fusion is Fusion.RRF:
+            return self.rrf_hits(request)
+        candidates = self.candidates(request)
+        if request.fusion is Fusion.WEIGHTED:
+            return weighted_hits(candidates, request.weights, request.k)
+        return fuse_hits(candidates, request.text, request.k)
+
+    def candidates(self, request: SearchRequest) -> dict[str, list[Hit]]:
+        """Each retriever's own best-first list, ``request.depth`` deep, with its raw
+        scores (``dense``: cosine, ``bm25``): the input of client-side fusion."""
+        dense = best_per_chunk(self.dense_hits(request, request.depth))[: request.depth]
+        return {"dense": dense, "bm25": self.bm25_hits(request, request.depth)}
+
+    @abstractmethod
+    def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        """Up to ``limit`` cosine hits per query space (score = cosine, ``scores["dense"]``);
+        a chunk may come once per space (``search`` keeps its best)."""
+
+    @abstractmethod
+    def bm25_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        """Up to ``limit`` BM25 hits for ``request.text`` (score >= 0, ``scores["bm25"]``); none for empty text."""
+
+    @abstractmethod
+    def rrf_hits(self, request: SearchRequest) -> list[Hit]:
+        """Dense and BM25 fused by reciprocal rank (k = ``request.rrf_k``), in the backend."""
+
+    @abstractmethod
+    def late_hits(self, request: SearchRequest) -> list[Hit]:
+        """Late interaction: candidates ordered by exact MaxSim over the stored token vectors."""
 
     @abstractmethod
     def sources(self) -> list[SourceInfo]:

@@ -16,7 +16,6 @@ description (``mmrag:`` + JSON), the one free-form field Weaviate keeps.
 
 from __future__ import annotations
 
-
 import json
 import os
 import re
@@ -29,11 +28,8 @@ import numpy as np
 
 from mmrag.embedding.base import EmbedderSpec, batched
 from mmrag.errors import FilterError, MissingDependencyError, StoreError
-from mmrag.retrieval.adaptive import fuse_hits
 from mmrag.stores.base import (
     CollectionInfo,
-    Fusion,
-    SearchMode,
     SearchRequest,
     SourceInfo,
     VectorStore,
@@ -312,19 +308,6 @@ def to_weaviate_filter(filters: Filters | None, meta_kinds: Mapping[str, str] | 
     return parts[0] if len(parts) == 1 else Filter.all_of(parts)
 
 
-def alpha_for(request: SearchRequest) -> float:
-    """Weaviate's hybrid ``alpha`` (the vector side's share), passed through exactly:
-    0 is pure BM25 and 1 pure vector. An explicit ``request.alpha`` wins; otherwise
-    weighted fusion uses the (dense, bm25) weights and RRF weighs both sides equally,
-    as Milvus' RRF does."""
-    if request.alpha is not None:
-        return request.alpha
-    if request.fusion is Fusion.WEIGHTED:
-        dense, bm25 = request.weights
-        return dense / (dense + bm25)
-    return 0.5
-
-
 def query_vectors(request: SearchRequest, spaces: Mapping[str, EmbedderSpec]) -> dict[str, list[float]]:
     """The named vectors a dense/hybrid query targets: the spaces the query has a
     vector in (a text query brings every space, an image query only image spaces),
@@ -341,15 +324,17 @@ def query_vectors(request: SearchRequest, spaces: Mapping[str, EmbedderSpec]) ->
 def hybrid_args(
     request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Keyword arguments for ``collection.query.hybrid``."""
+    """Keyword arguments for ``collection.query.hybrid`` as RRF (Weaviate's ranked
+    fusion, both sides weighted equally as in Milvus). Weighted and adaptive fusion
+    run in ``VectorStore.search`` over both candidate lists, the same in every store."""
     vectors = query_vectors(request, spaces)
     single = len(vectors) == 1
     return {
         "query": request.text,
-        "alpha": alpha_for(request),
+        "alpha": 0.5,
         "vector": next(iter(vectors.values())) if single else vectors,
         "target_vector": next(iter(vectors)) if single else sorted(vectors),
-        "fusion_type": HybridFusion.RELATIVE_SCORE if request.fusion is Fusion.WEIGHTED else HybridFusion.RANKED,
+        "fusion_type": HybridFusion.RANKED,
         "query_properties": ["content"],
         "limit": request.k,
         "filters": to_weaviate_filter(request.filters, meta_kinds),
@@ -581,27 +566,20 @@ class WeaviateStore(VectorStore):
         return [found[i] for i in ids if i in found]
 
     # -- reads --------------------------------------------------------------
-    def search(self, request: SearchRequest) -> list[Hit]:
-        stored = self.spaces()
-        if not stored:
-            raise StoreError(f"collection '{self.collection}' does not exist; ingest something first")
-        query = self._handle().query
-        if request.mode is SearchMode.BM25:
-            return self._bm25(request, request.k)
-        if request.mode is SearchMode.DENSE:
-            return self._dense(request, stored, request.k)
-        if request.mode is SearchMode.LATE:
-            res = query.near_vector(**late_args(request, stored, self._meta))
-            return [_hit(o, "maxsim", -o.metadata.distance) for o in res.objects]
-        if not request.text.strip():
-            return self._dense(request, stored, request.k)
-        if request.fusion is Fusion.ADAPTIVE and request.alpha is None:
-            # Weaviate has no per-query adaptive fusion: fetch both lists and fuse here.
-            candidates = {"dense": self._dense(request, stored, request.depth), "bm25": self._bm25(request, request.depth)}
-            return fuse_hits(candidates, request.text, request.k)
-        res = query.hybrid(**hybrid_args(request, stored, self._meta))
-        key = "relative_score" if request.fusion is Fusion.WEIGHTED else "ranked"
-        return [_hit(o, key, o.metadata.score) for o in res.objects]
+    # -- the primitives under VectorStore.search ---------------------------------
+    def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        return self._dense(request, self.spaces(), limit)
+
+    def bm25_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        return self._bm25(request, limit)
+
+    def rrf_hits(self, request: SearchRequest) -> list[Hit]:
+        res = self._handle().query.hybrid(**hybrid_args(request, self.spaces(), self._meta))
+        return [_hit(o, "rrf", o.metadata.score) for o in res.objects]
+
+    def late_hits(self, request: SearchRequest) -> list[Hit]:
+        res = self._handle().query.near_vector(**late_args(request, self.spaces(), self._meta))
+        return [_hit(o, "maxsim", -o.metadata.distance) for o in res.objects]
 
     def _bm25(self, request: SearchRequest, limit: int) -> list[Hit]:
         if not request.text.strip():

@@ -96,7 +96,7 @@ def test_bad_input_gives_the_core_errors(ingested: mmrag.Index, tmp_path: Path) 
         MmragVectorStore(index=ingested).similarity_search("bees", k=2, filtre={"page": 1})
     with pytest.raises(ValueError, match="unknown search mode 'semantic'"):
         retriever.invoke("bees", mode="semantic")
-    with pytest.raises(ValueError, match="alpha must be in"):
+    with pytest.raises(ValueError, match=r"alpha is the dense share in \[0, 1\]"):
         retriever.invoke("bees", alpha=1.5)
     with pytest.raises(LoaderError, match="missing.png: no such file"):
         MmragEmbeddings(ingested.spaces.embedders["text"]).embed_image([str(tmp_path / "missing.png")])

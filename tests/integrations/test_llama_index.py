@@ -141,7 +141,10 @@ def test_query_modes_match_the_core_and_alpha_is_exact(ingested: mmrag.Index, em
     assert _query(store, embed, q, VectorStoreQueryMode.HYBRID).ids == [h.chunk.id for h in rrf]
     # alpha: score = alpha * minmax(dense) + (1 - alpha) * minmax(bm25), over the 50-deep candidate lists.
     nd, nb = min_max({h.chunk.id: h.score for h in dense}), min_max({h.chunk.id: h.score for h in bm25})
-    for alpha in (0.0, 0.25, 0.8, 1.0):
+    # The ends are the pure modes, exactly (the same shortcut in every store).
+    assert _query(store, embed, q, VectorStoreQueryMode.HYBRID, k=5, alpha=0.0).ids == [h.chunk.id for h in bm25[:5]]
+    assert _query(store, embed, q, VectorStoreQueryMode.HYBRID, k=5, alpha=1.0).ids == [h.chunk.id for h in dense[:5]]
+    for alpha in (0.25, 0.8):
         res = _query(store, embed, q, VectorStoreQueryMode.HYBRID, k=5, alpha=alpha)
         expected = {i: alpha * nd.get(i, 0.0) + (1 - alpha) * nb.get(i, 0.0) for i in set(nd) | set(nb)}
         assert np.allclose(res.similarities, [expected[i] for i in res.ids], atol=1e-5)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import mmrag
+
 pytest.importorskip("weaviate")
 
 from weaviate.classes.query import HybridFusion
@@ -17,7 +19,6 @@ from mmrag.stores import Fusion, Range, SearchMode, SearchRequest, open_store
 from mmrag.stores.late import pool_tokens
 from mmrag.stores.uris import is_weaviate_uri, parse_weaviate_uri
 from mmrag.stores.weaviate import (
-    alpha_for,
     batch_errors,
     chunk_properties,
     collection_config,
@@ -150,22 +151,22 @@ def test_filters_translate_to_typed_weaviate_filters():
         to_weaviate_filter({"page": []})
 
 
-def test_alpha_is_passed_exactly():
+def test_alpha_means_weighted_fusion_in_every_store():
     q = {"text": np.ones(4)}
-    assert alpha_for(SearchRequest("x", q, alpha=0.0)) == 0.0  # pure BM25, not nudged to 0.5
-    assert alpha_for(SearchRequest("x", q, alpha=1.0, fusion=Fusion.WEIGHTED)) == 1.0
-    assert alpha_for(SearchRequest("x", q, fusion=Fusion.WEIGHTED, weights=(3.0, 1.0))) == 0.75
-    assert alpha_for(SearchRequest("x", q)) == 0.5  # RRF: both sides equal, as in Milvus
+    assert SearchRequest("x", q, alpha=0.25).fusion is Fusion.WEIGHTED
+    assert SearchRequest("x", q, alpha=0.25).weights == (0.25, 0.75)
+    with pytest.raises(mmrag.InvalidArgument, match="RRF fuses ranks"):
+        SearchRequest("x", q, alpha=0.5, fusion=Fusion.RRF)
     with pytest.raises(ValueError, match="alpha"):
         SearchRequest("x", q, alpha=1.5)
 
 
 def test_hybrid_targets_the_query_modality_and_fusion():
-    text_q = SearchRequest("solar", {"text": np.ones(4), "image": np.ones(3)}, k=7, fusion=Fusion.WEIGHTED,
-                           filters={"page": 1}, alpha=0.25)
+    text_q = SearchRequest("solar", {"text": np.ones(4), "image": np.ones(3)}, k=7, fusion=Fusion.RRF,
+                           filters={"page": 1})
     args = hybrid_args(text_q, SPACES)
     assert args["target_vector"] == ["image", "text"] and set(args["vector"]) == {"image", "text"}
-    assert (args["alpha"], args["fusion_type"], args["limit"]) == (0.25, HybridFusion.RELATIVE_SCORE, 7)
+    assert (args["alpha"], args["fusion_type"], args["limit"]) == (0.5, HybridFusion.RANKED, 7)
     assert args["query_properties"] == ["content"] and flat(args["filters"]) == ("page", "Equal", 1)
     image_q = SearchRequest("", {"image": np.ones(3)}, mode=SearchMode.DENSE)
     nv = near_vector_args(image_q, SPACES)

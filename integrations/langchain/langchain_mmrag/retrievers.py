@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from langchain_mmrag.convert import hit_to_document
 from langchain_mmrag.rerank import check_reranker, rerank
-from langchain_mmrag.search import run_search, search_options
+from langchain_mmrag.search import search_options
 from mmrag.index import Index
 from mmrag.types import Hit
 
@@ -57,8 +57,8 @@ class MmragRetriever(BaseRetriever):
         opts = {"mode": self.mode, "filters": self.filters, "alpha": self.alpha, "fusion": self.fusion}
         opts.update(search_options(overrides))
         if self.reranker is None:
-            return run_search(self.index, query, k, **opts)
-        first = run_search(self.index, query, max(k, self.rerank_depth), **opts)
+            return self.index.search(query, k, **search_options(opts))
+        first = self.index.search(query, max(k, self.rerank_depth), **search_options(opts))
         return rerank(self.reranker, query, first, k)
 
     def _get_relevant_documents(

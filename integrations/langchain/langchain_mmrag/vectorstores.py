@@ -13,32 +13,10 @@ from langchain_core.vectorstores import VectorStore
 
 from langchain_mmrag.convert import check_id, chunk_from_metadata, chunk_to_document, image_chunk
 from langchain_mmrag.embeddings import MmragEmbeddings, as_embedder, check_image_paths
-from langchain_mmrag.search import run_search, search_options
+from langchain_mmrag.search import search_options
 from mmrag.embedding.base import Embedder
 from mmrag.index import Index
 from mmrag.stores import SearchMode, SearchRequest
-from mmrag.types import Chunk
-
-
-def write_chunks(index: Index, chunks: Sequence[Chunk]) -> None:
-    """Upsert ``chunks`` (embedded in every space) without touching other chunks
-    of their sources: each source is one all-or-nothing ``write_source``."""
-    if not chunks:
-        return
-    store = index.store
-    store.ensure_collection(index.spaces.specs())
-    vectors = index.spaces.embed_chunks(chunks)
-    by_doc: dict[str, list[int]] = {}
-    for i, chunk in enumerate(chunks):
-        by_doc.setdefault(chunk.doc_id, []).append(i)
-    for doc_id, rows in by_doc.items():
-        keep = store.chunk_ids(doc_id) | {chunks[i].id for i in rows}
-        store.write_source(doc_id, [chunks[i] for i in rows], {s: v[rows] for s, v in vectors.items()}, keep)
-
-
-def _dedupe_last(chunks: list[Chunk]) -> list[Chunk]:
-    """One chunk per id (the last one given wins, as with repeated upserts)."""
-    return list({c.id: c for c in chunks}.values())
 
 
 class MmragVectorStore(VectorStore):
@@ -49,7 +27,7 @@ class MmragVectorStore(VectorStore):
         from langchain_mmrag import MmragEmbeddings, MmragVectorStore
         store = MmragVectorStore(MmragEmbeddings(), uri="mmrag.db", collection="docs")
         ids = store.add_texts(["Bees dance to share where flowers are"], metadatas=[{"source": "bees.md"}])
-        store.similarity_search("honeybee communication", k=4)                     # hybrid RRF
+        store.similarity_search("honeybee communication", k=4)                     # hybrid, adaptive fusion
         store.similarity_search("honeybee", k=4, mode="hybrid", alpha=0.7)          # weighted
         store.similarity_search("honeybee", k=4, filter={"source": "bees.md"})
         retriever = store.as_retriever(search_kwargs={"k": 5, "mode": "bm25"})
@@ -59,7 +37,7 @@ class MmragVectorStore(VectorStore):
     reuse an ``mmrag.Index`` (e.g. a collection filled by ``mmrag ingest`` with
     several embedding spaces). Search kwargs: ``mode`` (hybrid|dense|bm25),
     ``filter``/``filters`` (``{key: value | [values] | mmrag.Range}``), ``alpha``
-    (1 = dense only, 0 = BM25 only) or ``weights=(dense, bm25)``, ``fusion`` (rrf|weighted).
+    (1 = dense only, 0 = BM25 only) or ``weights=(dense, bm25)``, ``fusion`` (adaptive|rrf|weighted).
     """
 
     def __init__(
@@ -101,7 +79,7 @@ class MmragVectorStore(VectorStore):
             raise ValueError(f"{len(texts)} texts, {len(metadatas)} metadatas and {len(given)} ids do not line up")
         out = [check_id(i) if i else str(uuid.uuid4()) for i in given]
         chunks = [chunk_from_metadata(i, t, m) for i, t, m in zip(out, texts, metadatas)]
-        write_chunks(self.index, _dedupe_last(chunks))
+        self.index.add(chunks)
         return out
 
     def add_images(
@@ -114,7 +92,7 @@ class MmragVectorStore(VectorStore):
         out = [check_id(i) for i in ids] if ids else [str(uuid.uuid4()) for _ in uris]
         if not len(uris) == len(metadatas) == len(out):
             raise ValueError(f"{len(uris)} uris, {len(metadatas)} metadatas and {len(out)} ids do not line up")
-        write_chunks(self.index, _dedupe_last([image_chunk(i, u, m) for i, u, m in zip(out, uris, metadatas)]))
+        self.index.add([image_chunk(i, u, m) for i, u, m in zip(out, uris, metadatas)])
         return out
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool | None:
@@ -128,7 +106,7 @@ class MmragVectorStore(VectorStore):
 
     # -- reads --------------------------------------------------------------
     def similarity_search_with_score(self, query: str, k: int = 4, **kwargs: Any) -> list[tuple[Document, float]]:
-        hits = run_search(self.index, query, k, **search_options(kwargs))
+        hits = self.index.search(query, k, **search_options(kwargs))
         return [(chunk_to_document(h.chunk), h.score) for h in hits]
 
     def similarity_search(self, query: str, k: int = 4, **kwargs: Any) -> list[Document]:

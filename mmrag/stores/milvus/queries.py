@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -10,9 +9,7 @@ import numpy as np
 
 from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
-from mmrag.retrieval.adaptive import fuse_hits
-from mmrag.retrieval.fusion import weighted
-from mmrag.stores.base import CollectionInfo, Fusion, SearchMode, SearchRequest, SourceInfo
+from mmrag.stores.base import CollectionInfo, SearchRequest, SourceInfo
 from mmrag.stores.filters import to_milvus_filter
 from mmrag.stores.late import dense_query, rerank_maxsim
 from mmrag.stores.milvus.collection import MilvusCollection
@@ -47,30 +44,23 @@ class MilvusQueries(MilvusCollection):
         return [row_to_chunk(rows[i]) for i in ids if i in rows]
 
 
-    def search(self, request: SearchRequest) -> list[Hit]:
-        stored = self.spaces()
-        if not stored:
-            raise StoreError(f"collection '{self.collection}' does not exist at {self.uri}; ingest something first")
-        for space in request.vectors:
-            if space not in stored:
-                raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored)})")
-        pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
+    # -- the primitives under VectorStore.search ---------------------------------
+    def _pooled(self, request: SearchRequest) -> dict[str, np.ndarray]:
+        stored = self._spaces or {}
+        return {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
+
+    def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        return self._dense(self._pooled(request), to_milvus_filter(request.filters, FILTER_FIELDS), limit)
+
+    def bm25_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
+        return self._bm25(request.text, to_milvus_filter(request.filters, FILTER_FIELDS), limit)
+
+    def rrf_hits(self, request: SearchRequest) -> list[Hit]:
         expr = to_milvus_filter(request.filters, FILTER_FIELDS)
-        if request.mode is SearchMode.BM25 or (request.mode is SearchMode.HYBRID and request.alpha == 0.0):
-            return self._bm25(request.text, expr, request.k)
-        if request.mode is SearchMode.HYBRID and request.alpha == 1.0:
-            request = dataclasses.replace(request, mode=SearchMode.DENSE)
-        if request.mode is SearchMode.DENSE:
-            if len(pooled) == 1:
-                return self._dense(pooled, expr, request.k)
-            return self._fused(pooled, "", expr, request.k, request.depth, request.rrf_k)
-        if request.mode is SearchMode.LATE:
-            return self._late(request, pooled, expr)
-        if request.fusion is Fusion.RRF:
-            return self._fused(pooled, request.text, expr, request.k, request.depth, request.rrf_k)
-        if request.fusion is Fusion.ADAPTIVE:
-            return fuse_hits(self.candidates(request), request.text, request.k)
-        return self._hybrid_weighted(request, pooled, expr)
+        return self._fused(self._pooled(request), request.text, expr, request.k, request.depth, request.rrf_k)
+
+    def late_hits(self, request: SearchRequest) -> list[Hit]:
+        return self._late(request, self._pooled(request), to_milvus_filter(request.filters, FILTER_FIELDS))
 
     def _hits(self, rows: Sequence[Mapping[str, Any]], key: str, transform: Callable[[float], float] = float) -> list[Hit]:
         hits = []
@@ -80,7 +70,7 @@ class MilvusQueries(MilvusCollection):
         return hits
 
     def _dense(self, pooled: Mapping[str, np.ndarray], expr: str, limit: int) -> list[Hit]:
-        """Cosine hits per space, one hit per chunk (its best score), best first."""
+        """Cosine hits per space (a chunk may come once per space)."""
         hits: list[Hit] = []
         for space, vec in pooled.items():
             res = self.client.search(
@@ -93,7 +83,7 @@ class MilvusQueries(MilvusCollection):
                 search_params={"metric_type": "COSINE"},
             )[0]
             hits.extend(self._hits(res, "dense"))
-        return _dedupe_best(hits)[:limit]
+        return hits
 
     def _bm25(self, text: str, expr: str, limit: int) -> list[Hit]:
         if not text.strip():
@@ -146,21 +136,6 @@ class MilvusQueries(MilvusCollection):
             self.collection, reqs, pymilvus.RRFRanker(rrf_k), limit=limit, output_fields=[*OUTPUT_FIELDS, *extra_fields]
         )[0]
 
-    def _hybrid_weighted(self, request: SearchRequest, pooled: Mapping[str, np.ndarray], expr: str) -> list[Hit]:
-        # Fused here rather than by Milvus' WeightedRanker: Lite's negated BM25
-        # distances break its normalisation, and here each hit keeps both scores.
-        dense = {h.chunk.id: h for h in self._dense(pooled, expr, request.depth)}
-        bm25 = {h.chunk.id: h for h in self._bm25(request.text, expr, request.depth)}
-        fused = weighted(
-            [{i: h.score for i, h in dense.items()}, {i: h.score for i, h in bm25.items()}], request.weights
-        )
-        ranked = sorted(fused, key=lambda i: -fused[i])[: request.k]
-        hits = []
-        for i in ranked:
-            scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
-            hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i], scores))
-        return hits
-
     def _late(self, request: SearchRequest, pooled: Mapping[str, np.ndarray], expr: str) -> list[Hit]:
         stored = self._spaces or {}
         queries = {s: np.asarray(v, dtype=np.float32) for s, v in request.vectors.items() if stored[s].multivector}
@@ -182,14 +157,6 @@ class MilvusQueries(MilvusCollection):
             rows.extend(self._query_all(name, ids_expr("chunk_id", part), ["chunk_id", "gen", "n", "vec"]))
         return tokens_by_chunk(rows, gens, (self._spaces or {})[space].dim)
 
-    def candidates(self, request: SearchRequest) -> dict[str, list[Hit]]:
-        """Each retriever's own best-first list, ``request.depth`` deep, with its raw
-        scores (``dense``: cosine, ``bm25``): the input of client-side fusion."""
-        stored = self.spaces()
-        pooled = {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
-        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
-        return {"dense": self._dense(pooled, expr, request.depth), "bm25": self._bm25(request.text, expr, request.depth)}
-
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():
             return []
@@ -210,13 +177,4 @@ class MilvusQueries(MilvusCollection):
             rows = self.client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"]
             out.append(CollectionInfo(name, int(rows), spaces))
         return out
-
-
-def _dedupe_best(hits: list[Hit]) -> list[Hit]:
-    """One hit per chunk (its best score), best first."""
-    best: dict[str, Hit] = {}
-    for h in hits:
-        if h.chunk.id not in best or h.score > best[h.chunk.id].score:
-            best[h.chunk.id] = h
-    return sorted(best.values(), key=lambda h: -h.score)
 

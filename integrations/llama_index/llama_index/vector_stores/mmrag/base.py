@@ -23,10 +23,10 @@ from llama_index.vector_stores.mmrag.convert import check_id, chunk_to_node, nod
 from pydantic import PrivateAttr
 
 from mmrag.embedding.base import Embedder
-from mmrag.embedding.spaces import EmbeddingSpaces
+from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors
 from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.index import Index
-from mmrag.stores import Fusion, Range, SearchMode, SearchRequest
+from mmrag.stores import Range, SearchMode, SearchRequest
 from mmrag.stores.base import check_specs
 from mmrag.types import Chunk, ImageKind
 
@@ -173,8 +173,8 @@ class MmragVectorStore(BasePydanticVectorStore):
         return self._index
 
     # -- writes ---------------------------------------------------------------
-    def _vectors(self, chunks: Sequence[Chunk], nodes: Sequence[BaseNode]) -> dict[str, np.ndarray]:
-        """The nodes' own embeddings for a single-space collection; else embedded here in every space."""
+    def _vectors(self, chunks: Sequence[Chunk], nodes: Sequence[BaseNode]) -> dict[str, SpaceVectors] | None:
+        """The nodes' own embeddings for a single-space collection; else None (the index embeds them)."""
         specs = self._index.spaces.specs()
         if len(specs) == 1 and all(n.embedding is not None for n in nodes):
             (space, spec), = specs.items()
@@ -188,7 +188,7 @@ class MmragVectorStore(BasePydanticVectorStore):
         for chunk in chunks:  # the store reads these images itself: fail as the core does, naming the file
             if chunk.image is not None and chunk.image.kind is ImageKind.FILE and not Path(chunk.image.source).is_file():
                 raise LoaderError(chunk.image.source, "no such file")
-        return self._index.spaces.embed_chunks(chunks)
+        return None
 
     def add(self, nodes: Sequence[BaseNode], **add_kwargs: Any) -> list[str]:
         if not nodes:
@@ -198,14 +198,7 @@ class MmragVectorStore(BasePydanticVectorStore):
             check_id(n.node_id, "node id")
             check_id(n.ref_doc_id or n.node_id, "ref_doc_id")
         chunks = [node_to_chunk(n) for n in nodes]
-        vectors = self._vectors(chunks, nodes)
-        store = self._index.store
-        by_doc: dict[str, list[int]] = {}
-        for i, chunk in enumerate(chunks):
-            by_doc.setdefault(chunk.doc_id, []).append(i)
-        for doc_id, rows in by_doc.items():
-            keep = store.chunk_ids(doc_id) | {chunks[i].id for i in rows}
-            store.write_source(doc_id, [chunks[i] for i in rows], {s: v[rows] for s, v in vectors.items()}, keep)
+        self._index.add(chunks, self._vectors(chunks, nodes))
         return [n.node_id for n in nodes]
 
     def delete(self, ref_doc_id: str, **delete_kwargs: Any) -> None:
@@ -256,7 +249,7 @@ class MmragVectorStore(BasePydanticVectorStore):
             k=k,
             mode=mode,
             filters=filters or None,
-            **self._fusion(query, mode),
+            alpha=query.alpha if mode is SearchMode.HYBRID else None,
         )
         hits = self._index.run(request)
         return VectorStoreQueryResult(
@@ -281,11 +274,3 @@ class MmragVectorStore(BasePydanticVectorStore):
         if not text.strip():
             raise ValueError("the query is empty")
         return self._index.spaces.embed_query(text)
-
-    @staticmethod
-    def _fusion(query: VectorStoreQuery, mode: SearchMode) -> dict[str, Any]:
-        if query.alpha is None or mode is not SearchMode.HYBRID:
-            return {}
-        if not 0.0 <= query.alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1] (1 = dense only, 0 = BM25 only), got {query.alpha}")
-        return {"fusion": Fusion.WEIGHTED, "weights": (float(query.alpha), 1.0 - float(query.alpha))}
