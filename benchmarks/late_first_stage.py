@@ -60,7 +60,8 @@ def lite_top(vectors: np.ndarray, queries: list[np.ndarray], limit: int) -> tupl
     import pymilvus
 
     with tempfile.TemporaryDirectory() as tmp:
-        client = pymilvus.MilvusClient(str(Path(tmp) / "fde.db"))
+        no_pings = {"grpc.keepalive_permit_without_calls": 0, "grpc.keepalive_time_ms": 3_600_000}  # as MilvusStore
+        client = pymilvus.MilvusClient(str(Path(tmp) / "fde.db"), grpc_options=no_pings)
         schema = client.create_schema(auto_id=False)
         schema.add_field("id", pymilvus.DataType.INT64, is_primary=True)
         schema.add_field("fde", pymilvus.DataType.FLOAT_VECTOR, dim=vectors.shape[1])
