@@ -226,14 +226,16 @@ def search(
 
 
 def format_hit(rank: int, hit: dict) -> str:
-    """One line per hit: rank, score, where it is, then a snippet."""
+    """One line per hit: rank, score, where it is (a moment as ``12:34–12:58``), then a snippet."""
+    from mmrag.loaders.media import moment
+
     where = [hit["source"]]
     if hit["page"] is not None:
         where.append(f"p.{hit['page']}")
     if hit["slide"] is not None:
         where.append(f"slide {hit['slide']}")
     if hit["start"] is not None:
-        where.append(f"{hit['start']:.1f}-{hit['end']:.1f}s")
+        where.append(f"{moment(hit['start'])}–{moment(hit['end'])}")
     if hit.get("sheet") is not None:
         where.append(f"sheet {hit['sheet']}")
     if hit.get("row_start") is not None:

@@ -49,6 +49,7 @@ class ImageKind(str, Enum):
     FILE = "file"  # the source file is the image
     PAGE_RENDER = "page_render"  # a rendered PDF page
     EMBEDDED = "embedded"  # the n-th picture on a PDF page or slide
+    VIDEO_FRAME = "video_frame"  # the frame of a video shown at ``time`` seconds
 
 
 def _check_location(
@@ -76,9 +77,12 @@ class ImageRef:
     page: int | None = None
     slide: int | None = None
     index: int | None = None
+    time: float | None = None  # seconds into a video
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", ImageKind(self.kind))
+        if self.kind is ImageKind.VIDEO_FRAME and (self.time is None or self.time < 0):
+            raise ValueError("a video frame needs its time in seconds (>= 0)")
         _check_location(self.page, self.slide, None, None)
         if self.kind is ImageKind.PAGE_RENDER and self.page is None:
             raise ValueError("a page render needs its page number")
@@ -86,7 +90,10 @@ class ImageRef:
             raise ValueError("an embedded image needs its index on the page or slide")
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": self.kind.value}
+        data = {**asdict(self), "kind": self.kind.value}
+        if self.time is None:
+            del data["time"]  # refs made before videos were read keep their dict, and so their chunk ids
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ImageRef:

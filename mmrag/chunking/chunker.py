@@ -171,13 +171,24 @@ class Chunker:
                 metadata={**base, "row_start": window.row_start, "row_end": window.row_end},
             )
 
-    def _chunk_transcript(self, doc_id: str, cues: list[Element]) -> Iterator[Chunk]:
-        first = cues[0]
+    def _chunk_transcript(self, doc_id: str, items: list[Element]) -> Iterator[Chunk]:
+        """Time windows over the cues; a video's keyframes (timed image elements)
+        are tied to the windows they overlap in time, both ways."""
+        first = items[0]
         context = contextualize(_title(first), first.title_path, None, None)
+        cues = [e for e in items if e.modality is Modality.TEXT]
+        frames = [e for e in items if e.modality is not Modality.TEXT]
+        windows = transcript_windows(cues, self.tokenizer, self.options) if cues else []
+        text_ids = [stable_id(doc_id, "transcript", w.start, w.end, w.text) for w in windows]
+        frame_ids = [
+            stable_id(doc_id, "keyframe", f.image.to_dict() if f.image else None, f.start, f.end, f.text, f.metadata.get("sha1"))
+            for f in frames
+        ]
         merged = _merged_metadata(cues)
-        for window in transcript_windows(cues, self.tokenizer, self.options):
+        for chunk_id, window in zip(text_ids, windows):
+            on_screen = [i for f, i in zip(frames, frame_ids) if _overlaps(window.start, window.end, f.start, f.end)]
             yield Chunk(
-                id=stable_id(doc_id, "transcript", window.start, window.end, window.text),
+                id=chunk_id,
                 doc_id=doc_id,
                 source=first.source,
                 modality=Modality.TEXT,
@@ -190,8 +201,29 @@ class Chunker:
                     **merged,
                     "speakers": list(window.speakers),
                     "cues": [window.first_cue + 1, window.last_cue + 1],
+                    **({"image_ids": on_screen} if frames else {}),
                 },
             )
+        for chunk_id, frame in zip(frame_ids, frames):
+            spoken = [i for w, i in zip(windows, text_ids) if _overlaps(w.start, w.end, frame.start, frame.end)]
+            yield Chunk(
+                id=chunk_id,
+                doc_id=doc_id,
+                source=frame.source,
+                modality=frame.modality,
+                text=frame.text,
+                context=context,
+                image=frame.image,
+                start=frame.start,
+                end=frame.end,
+                metadata={"title_path": list(frame.title_path), **frame.metadata, "text_ids": spoken},
+            )
+
+
+def _overlaps(a0: float, a1: float, b0: float | None, b1: float | None) -> bool:
+    """Two time spans share a moment (a zero-length span counts at its instant)."""
+    b0, b1 = float(b0 or 0.0), float(b1 or 0.0)
+    return a0 < b1 and b0 < a1 or a0 == a1 and b0 <= a0 <= b1 or b0 == b1 and a0 <= b0 <= a1
 
 
 def _title(element: Element) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
@@ -14,12 +15,16 @@ from mmrag.loaders.epub import EpubLoader
 from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.image_refs import open_image
+from mmrag.loaders.media import MediaLoader
 from mmrag.loaders.pdf import PdfLoader
 from mmrag.loaders.pptx import PptxLoader
 from mmrag.loaders.spreadsheet import XlsxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
 from mmrag.loaders.transcript import SrtLoader, VttLoader, WhisperJsonLoader
 from mmrag.types import Element
+
+if TYPE_CHECKING:
+    from mmrag.asr import Transcriber
 
 __all__ = [
     "CsvLoader",
@@ -29,6 +34,7 @@ __all__ = [
     "ImageLoader",
     "Loader",
     "LOADERS",
+    "MediaLoader",
     "PdfLoader",
     "PptxLoader",
     "SrtLoader",
@@ -43,7 +49,7 @@ __all__ = [
 
 
 def default_loaders(
-    *, ocr: bool = True, render_pages: bool = True, render_scale: float = DEFAULT_RENDER_SCALE
+    *, ocr: bool = True, render_pages: bool = True, render_scale: float = DEFAULT_RENDER_SCALE, asr: Transcriber | None = None
 ) -> list[Loader]:
     """A fresh list of every loader (signature loaders first), with the options a
     user most often changes applied to each loader they concern.
@@ -59,6 +65,7 @@ def default_loaders(
         XlsxLoader(),
         EpubLoader(),
         ImageLoader(ocr=ocr),
+        MediaLoader(asr=asr, ocr=ocr),
         VttLoader(),
         SrtLoader(),
         WhisperJsonLoader(),

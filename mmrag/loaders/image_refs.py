@@ -25,7 +25,9 @@ def open_image(ref: ImageRef, *, render_scale: float = DEFAULT_RENDER_SCALE) -> 
 
     FILE: the image file with its EXIF orientation applied. PAGE_RENDER: the PDF
     page rendered at ``render_scale`` (1.0 = 72 dpi). EMBEDDED: the ``index``-th
-    (0-based) picture of the PDF page or slide, in document order.
+    (0-based) picture of the PDF page or slide, in document order. VIDEO_FRAME:
+    the frame on screen at ``time`` seconds, decoded from the video (nothing is
+    kept on disk).
     """
     path = Path(ref.source)
     if not path.exists():
@@ -35,6 +37,11 @@ def open_image(ref: ImageRef, *, render_scale: float = DEFAULT_RENDER_SCALE) -> 
     if ref.kind is ImageKind.PAGE_RENDER:
         assert ref.page is not None
         return render_pdf_page(path, ref.page, render_scale)
+    if ref.kind is ImageKind.VIDEO_FRAME:
+        from mmrag.loaders.media_io import frame_at
+
+        assert ref.time is not None
+        return frame_at(path, ref.time)
     assert ref.index is not None
     if ref.slide is not None:
         return slide_picture(path, ref.slide, ref.index)

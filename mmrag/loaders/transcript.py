@@ -14,6 +14,7 @@ from typing import Any
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.sidecars import video_of
 from mmrag.loaders.text import read_text
 from mmrag.types import Element, Modality
 
@@ -31,6 +32,13 @@ class Cue:
     end: float
     text: str
     speaker: str | None = None
+
+
+def skip_sidecar(path: Path, read_by_video: bool) -> None:
+    """A video's sidecar subtitles are read with the video, not as a transcript of their own."""
+    video = None if read_by_video else video_of(path)
+    if video is not None:
+        raise UnsupportedFileError(path, f"subtitles of {video.name}: read as that video's speech")
 
 
 def cue_elements(path: Path, source: str, cues: list[Cue], note: str | None) -> Iterator[Element]:
@@ -63,9 +71,13 @@ class SrtLoader(Loader):
     def sniff(self, head: bytes, path: Path) -> bool:
         return path.suffix.lower() in self.extensions and b"\x00" not in head
 
+    def __init__(self, *, sidecar: bool = False) -> None:
+        self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
+
     def load(self, path: Path, source: str) -> Iterator[Element]:
         import pysrt
 
+        skip_sidecar(path, self.sidecar)
         text, note = read_text(path)
         for number, line in enumerate(text.splitlines(), start=1):
             if "-->" in line and not _SRT_TIMING.match(line):
@@ -85,10 +97,14 @@ class VttLoader(Loader):
     extensions = frozenset({".vtt"})
     signatures = (b"WEBVTT", b"\xef\xbb\xbfWEBVTT")
 
+    def __init__(self, *, sidecar: bool = False) -> None:
+        self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
+
     def load(self, path: Path, source: str) -> Iterator[Element]:
         import webvtt
         from webvtt.errors import MalformedCaptionError, MalformedFileError
 
+        skip_sidecar(path, self.sidecar)
         text, note = read_text(path)
         try:
             captions = webvtt.WebVTT.from_string(text, strict=True).captions
