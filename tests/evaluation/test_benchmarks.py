@@ -109,3 +109,17 @@ def test_small_files_benchmark_runs_quick(tmp_path):
     assert set(rows) == {"batched", "file by file"} and rows["batched"][0] == rows["file by file"][0] == 30
     assert rows["file by file"][3] == 1.0 and rows["batched"][1] > 0  # the ratio's baseline, and a measured time
     assert len(result["raw"]["seconds"]["batched"]) == 1
+
+
+@pytest.mark.slow
+def test_formats_benchmark_runs_quick(tmp_path):
+    done = run("benchmarks/formats_quality.py", "--quick", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "formats_quality.quick.json").read_text())
+    recall = {tuple(row[:2]): row[2:] for row in table(result, "Known-item recall@5")["rows"]}
+    assert {fmt for _, fmt in recall} == {"docx", "xlsx", "csv", "html", "epub"} and {m for m, _ in recall} == {"dense", "hybrid"}
+    assert all(row[0] is not None and row[2] is not None for row in recall.values())  # both sides scored every format
+    words = {row[0]: row[1:] for row in table(result, "Word recall")["rows"]}
+    assert all(0 < row[0] <= 1 for row in words.values())
+    cost = {row[0]: row[1:] for row in table(result, "Cost")["rows"]}
+    assert cost["peak RSS MiB"][0] > 100 and cost["peak RSS MiB"][1] > 100
