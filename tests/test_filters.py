@@ -15,6 +15,8 @@ def test_translation_of_each_filter_kind():
     expr = to_milvus_filter({"source": "a.pdf", "page": Range(gte=2, lte=4), "modality": ["image", "text"], "lang": "en"}, FILTER_FIELDS)
     assert expr == '(source == "a.pdf") and (page >= 2 and page <= 4) and (modality in ["image", "text"]) and (metadata["lang"] == "en")'
     assert to_milvus_filter({"start": Range(gte=1.5)}, FILTER_FIELDS) == "(t_start >= 1.5)"
+    # "any of" on a metadata key: an OR of equalities, which Milvus Lite accepts (it refuses `in` on a JSON key)
+    assert to_milvus_filter({"lang": ["en", "de"]}, FILTER_FIELDS) == '(metadata["lang"] == "de" or metadata["lang"] == "en")'
 
 
 def test_bad_keys_and_values_raise_naming_the_key():
@@ -54,3 +56,12 @@ def test_injection_attempts_match_exactly_their_own_row(tricky_store, value):
     for key in ("source", "tag"):
         hits = tricky_store.search(SearchRequest("text", k=10, mode="bm25", filters={key: value}))
         assert [h.chunk.source for h in hits] == [value]
+
+
+def test_any_of_a_metadata_key_on_milvus_lite(tricky_store):
+    """Repeated --filter key=a --filter key=b, Index.search(filters={k: [...]}) and the
+    adapters' list filters all come here; Lite refused the old `in` expression."""
+    picked = [INJECTIONS[0], INJECTIONS[3]]
+    for key in ("tag", "source"):
+        hits = tricky_store.search(SearchRequest("text", k=10, mode="bm25", filters={key: picked}))
+        assert sorted(h.chunk.source for h in hits) == sorted(picked)

@@ -78,8 +78,11 @@ def to_milvus_filter(filters: Filters | None, fields: Mapping[str, str]) -> str:
         elif isinstance(value, (list, tuple, set, frozenset)):
             if not value:
                 raise FilterError(f"filter '{key}': an empty list matches nothing")
-            items = ", ".join(literal(v, key) for v in sorted(value, key=repr))
-            clauses.append(f"{column} in [{items}]")
+            values = [literal(v, key) for v in sorted(value, key=repr)]
+            if key in fields:
+                clauses.append(f"{column} in [{', '.join(values)}]")
+            else:  # Milvus Lite refuses `in` on a JSON key ("left side of 'in' must be a field reference")
+                clauses.append(" or ".join(f"{column} == {v}" for v in values))
         elif value is None:
             clauses.append(f"{column} is null")
         else:
