@@ -1,12 +1,12 @@
-"""Transcripts: SubRip (.srt, pysrt), WebVTT (.vtt, webvtt-py) and Whisper-style
-JSON. One text element per cue, with start/end seconds and the speaker when known;
+"""Transcripts: SubRip (.srt), WebVTT (.vtt), both read tolerantly by
+``subtitles``, and Whisper-style JSON. One text element per cue, with start/end seconds and the speaker when known;
 the chunker packs cues into time windows that end at sentence ends."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +15,9 @@ from typing import Any
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.sidecars import video_of
+from mmrag.loaders.subtitles import decode_subtitle, parse
 from mmrag.loaders.text import read_text
 from mmrag.types import Element, Modality
-
-
-# pysrt parses "00:0X:03,500" as 3.5 s without complaint, so timing lines are
-# checked first; this pattern checks only the timestamp syntax pysrt then reads.
-_SRT_TIMING = re.compile(r"^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d+:\d{2}:\d{2}[,.]\d{1,3}(\s.*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +37,9 @@ def skip_sidecar(path: Path, read_by_video: bool) -> None:
         raise UnsupportedFileError(path, f"subtitles of {video.name}: read as that video's speech")
 
 
-def cue_elements(path: Path, source: str, cues: list[Cue], note: str | None) -> Iterator[Element]:
+def cue_elements(
+    path: Path, source: str, cues: list[Cue], note: str | None, load_note: str | None = None
+) -> Iterator[Element]:
     """Elements for the non-blank cues; an empty transcript is an error, not a skip."""
     kept = [c for c in cues if c.text.strip()]
     if not kept:
@@ -49,6 +47,8 @@ def cue_elements(path: Path, source: str, cues: list[Cue], note: str | None) -> 
     meta: dict[str, Any] = {"document_title": path.name}
     if note:
         meta["decode_note"] = note
+    if load_note:
+        meta["load_note"] = load_note
     for i, cue in enumerate(kept):
         if cue.end < cue.start:
             raise LoaderError(path, f"cue {i + 1}: ends ({cue.end:.3f}s) before it starts ({cue.start:.3f}s)")
@@ -62,59 +62,54 @@ def cue_elements(path: Path, source: str, cues: list[Cue], note: str | None) -> 
         )
 
 
+def _subtitle_elements(path: Path, source: str, *, webvtt: bool) -> Iterator[Element]:
+    """Cues of a SubRip or WebVTT file, read tolerantly (see ``subtitles``); the
+    repairs go into one note, and a file without a valid cue is a named error."""
+    data = path.read_bytes()
+    wide = decode_subtitle(data)
+    text, note = (wide, None) if wide is not None else read_text(path)
+    parsed = parse(text, webvtt=webvtt)
+    kind = "WebVTT" if webvtt else "SubRip"
+    if not parsed.cues and parsed.problems:
+        raise LoaderError(path, f"malformed {kind} file: no valid cue ({parsed.problems[0]})")
+    cues = [Cue(c.start, c.end, c.text, c.speaker) for c in parsed.cues]
+    yield from cue_elements(path, source, cues, note, parsed.note())
+
+
 class SrtLoader(Loader):
-    """SubRip subtitles; malformed cues raise instead of being silently dropped."""
+    """SubRip subtitles (UTF-8, legacy code pages or UTF-16), read as players read them."""
 
     name = "srt"
     extensions = frozenset({".srt"})
 
     def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
+        return path.suffix.lower() in self.extensions and (b"\x00" not in head or decode_subtitle(head) is not None)
 
     def __init__(self, *, sidecar: bool = False) -> None:
         self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        import pysrt
-
         skip_sidecar(path, self.sidecar)
-        text, note = read_text(path)
-        for number, line in enumerate(text.splitlines(), start=1):
-            if "-->" in line and not _SRT_TIMING.match(line):
-                raise LoaderError(path, f"malformed SubRip file: line {number}: bad timestamp {line.strip()!r}")
-        try:
-            items = pysrt.SubRipFile.from_string(text, error_handling=pysrt.ERROR_RAISE)
-        except pysrt.Error as exc:
-            raise LoaderError(path, f"malformed SubRip file: {_first_line(exc)}") from exc
-        cues = [Cue(it.start.ordinal / 1000, it.end.ordinal / 1000, it.text_without_tags) for it in items]
-        yield from cue_elements(path, source, cues, note)
+        yield from _subtitle_elements(path, source, webvtt=False)
 
 
 class VttLoader(Loader):
-    """WebVTT captions; ``<v Speaker>`` voice spans give the speaker."""
+    """WebVTT captions (streaming services, YouTube auto-captions); ``<v Speaker>``
+    voice spans give the speaker."""
 
     name = "vtt"
     extensions = frozenset({".vtt"})
-    signatures = (b"WEBVTT", b"\xef\xbb\xbfWEBVTT")
+    signatures = (
+        b"WEBVTT", codecs.BOM_UTF8 + b"WEBVTT",
+        codecs.BOM_UTF16_LE + "WEBVTT".encode("utf-16-le"), codecs.BOM_UTF16_BE + "WEBVTT".encode("utf-16-be"),
+    )
 
     def __init__(self, *, sidecar: bool = False) -> None:
         self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        import webvtt
-        from webvtt.errors import MalformedCaptionError, MalformedFileError
-
         skip_sidecar(path, self.sidecar)
-        text, note = read_text(path)
-        try:
-            captions = webvtt.WebVTT.from_string(text, strict=True).captions
-        except (MalformedFileError, MalformedCaptionError, ValueError) as exc:
-            raise LoaderError(path, f"malformed WebVTT file: {_first_line(exc)}") from exc
-        cues = [
-            Cue(c.start_time.in_milliseconds() / 1000, c.end_time.in_milliseconds() / 1000, c.text, c.voice)
-            for c in captions
-        ]
-        yield from cue_elements(path, source, cues, note)
+        yield from _subtitle_elements(path, source, webvtt=True)
 
 
 class WhisperJsonLoader(Loader):
@@ -156,7 +151,3 @@ def _segment(path: Path, i: int, seg: Any) -> Cue:
         raise LoaderError(path, f"segment {i}: 'text' must be a string, got {type(text).__name__}")
     speaker = seg.get("speaker")
     return Cue(times[0], times[1], text, str(speaker) if speaker not in (None, "") else None)
-
-
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
