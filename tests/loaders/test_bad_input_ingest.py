@@ -40,7 +40,7 @@ def test_bad_files_fail_alone_and_leave_nothing_behind(tmp_path: Path, milvus_ur
         assert "password" in reasons["locked.pdf"]
         assert "not a PowerPoint deck" in reasons["deck.pptx"]
         assert "truncated" in reasons["cut.jpg"]
-        assert "malformed SubRip file: line 2" in reasons["bad.srt"]
+        assert "malformed SubRip file: no valid cue (line 2: bad timestamp" in reasons["bad.srt"]
         assert "empty transcript" in reasons["empty.vtt"]
         assert outcome["good.md"].status is Status.INGESTED
         assert outcome["latin.srt"].status is Status.INGESTED
