@@ -99,7 +99,7 @@ def snapshot(store: MilvusStore) -> tuple:
 @pytest.fixture
 def late_store(milvus_uri):
     """A store with a text-less multi-vector space, small batches (many per source), one source written."""
-    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1)
+    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1, tokens_per_row=1)  # rows counted below
     store.ensure_collection({"pages": EmbedderSpec("tiny-colpali", 8, multivector=True)})
     chunks = text_chunks("d", [f"page {i} text" for i in range(12)])
     store.write_source("d", chunks, {"pages": [unit(5, 8) for _ in chunks]}, keep={c.id for c in chunks})
@@ -231,3 +231,20 @@ def test_packed_token_rows_give_the_same_late_ranking(milvus_uri):
     reopened = MilvusStore(milvus_uri, "late")
     reopened.spaces()
     assert reopened.tokens_per_row == 3  # recorded in the collection, not taken from the caller
+
+
+def test_lite_packs_token_vectors_by_default_and_old_collections_keep_their_layout(milvus_uri):
+    store = MilvusStore(milvus_uri, "packed")
+    store.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
+    store.write_source("d", text_chunks("d", ["alpha"]), {"pages": [unit(40, 4)]}, keep=set())
+    tokens = token_collection("packed", "pages")
+    assert store.tokens_per_row == 32
+    assert store.client.query(tokens, filter="", output_fields=["count(*)"])[0]["count(*)"] == 2  # 40 tokens, 2 rows
+    store.close()
+    old = MilvusStore(milvus_uri, "one_per_row", tokens_per_row=1)
+    old.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
+    old.close()
+    reopened = MilvusStore(milvus_uri, "one_per_row")  # the default does not override what the collection records
+    reopened.spaces()
+    assert reopened.tokens_per_row == 1
+    reopened.close()

@@ -27,6 +27,10 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
     pymilvus = None
 
 RETRIES = 2  # extra attempts for a batch that failed on the server side
+# Token vectors per companion row on Milvus Lite, which returns rows one by one: a
+# top-100 rerank of 256-token pages took 14.3 s at 1 per row and 1.6 s at 32
+# (benchmarks/results/query_latency.json). Servers keep 1 (ANN over single tokens).
+LITE_TOKENS_PER_ROW = 32
 
 
 class MilvusCollection:
@@ -40,7 +44,7 @@ class MilvusCollection:
         token: str | None = None,
         retries: int = RETRIES,
         batch_bytes: int = BATCH_BYTES,
-        tokens_per_row: int = 1,
+        tokens_per_row: int | None = None,
     ) -> None:
         if pymilvus is None:
             raise MissingDependencyError("pymilvus", "milvus", "The Milvus store")
@@ -53,6 +57,8 @@ class MilvusCollection:
         self.collection = collection
         self.retries = retries
         self.batch_bytes = batch_bytes
+        if tokens_per_row is None:
+            tokens_per_row = LITE_TOKENS_PER_ROW if self.is_lite else 1
         if not 1 <= tokens_per_row <= 256:
             raise StoreError(f"tokens_per_row must be in 1..256, got {tokens_per_row}")
         self.tokens_per_row = tokens_per_row
