@@ -374,6 +374,50 @@ def _print_eval_tables(data: dict) -> None:
         out.print(f"note: {note}", markup=False, highlight=False)
 
 
+ServerAllowIngest = Annotated[
+    Path | None,
+    typer.Option("--allow-ingest", file_okay=False, help="Let clients ingest files under this folder (read-only without it)"),
+]
+
+
+@app.command()
+def mcp(
+    store: StoreOpt = "mmrag.db",
+    collection: CollectionOpt = "mmrag",
+    model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
+    http: Annotated[str | None, typer.Option("--http", help="Serve streamable HTTP at HOST:PORT (path /mcp) instead of stdio")] = None,
+    allow_ingest: ServerAllowIngest = None,
+) -> None:
+    """Serve the index as MCP tools (search, fetch, page_image, sources; ingest with --allow-ingest)."""
+    from mmrag.service.run import serve_mcp
+
+    try:
+        serve_mcp(_index(store, collection, model, image_model), http, allow_ingest)
+    except (MmragError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    store: StoreOpt = "mmrag.db",
+    collection: CollectionOpt = "mmrag",
+    model: ModelOpt = None,
+    image_model: ImageModelOpt = None,
+    bind: Annotated[str, typer.Option("--bind", help="HOST:PORT to listen on")] = "127.0.0.1:8765",
+    allow_ingest: ServerAllowIngest = None,
+) -> None:
+    """Serve the JSON API and a search page (bearer token from MMRAG_SERVER_TOKEN, if set)."""
+    from mmrag.service.run import serve_http
+
+    try:
+        serve_http(_index(store, collection, model, image_model), bind, allow_ingest)
+    except (MmragError, ValueError) as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:
     app(prog_name="mmrag")
 
