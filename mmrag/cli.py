@@ -408,7 +408,7 @@ def serve(
     bind: Annotated[str, typer.Option("--bind", help="HOST:PORT to listen on")] = "127.0.0.1:8765",
     allow_ingest: ServerAllowIngest = None,
 ) -> None:
-    """Serve the JSON API and a search page (bearer token from MMRAG_SERVER_TOKEN, if set)."""
+    """Serve the index as a JSON API: search, sources, chunks, thumbnails (bearer token from MMRAG_SERVER_TOKEN, if set)."""
     from mmrag.service.run import serve_http
 
     try:

@@ -1,0 +1,104 @@
+"""``mmrag serve``: the warm index as a JSON API (Starlette).
+
+``GET /search?q=&k=&mode=&filter=key=value`` returns the hit contract,
+``/sources``, ``/chunks/{id}`` (the chunk and its neighbours) and
+``/chunks/{id}/image`` (a JPEG thumbnail, rendered on first use and cached).
+``POST /ingest`` exists only with ``--allow-ingest``. With a token, every request
+needs ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from mmrag.errors import MmragError
+from mmrag.service.core import NotFound, Service
+from mmrag.stores.filters import parse_cli_filters
+
+try:
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+except ImportError as exc:  # pragma: no cover - installs without the extra
+    from mmrag.errors import MissingDependencyError
+
+    raise MissingDependencyError("starlette", "agents", "mmrag serve") from exc
+
+THUMBNAIL_SIDE = 320
+
+
+def build_app(service: Service, token: str | None = None) -> Starlette:
+    """The ASGI app; ``token``: the bearer token every request must carry (None: no auth)."""
+
+    async def call(fn, *args: Any) -> Any:
+        try:
+            return await run_in_threadpool(fn, *args)
+        except NotFound as exc:
+            raise _Refused(404, str(exc)) from exc
+        except (MmragError, ValueError) as exc:
+            raise _Refused(400, str(exc)) from exc
+
+    async def search(request: Request) -> Response:
+        q = request.query_params
+        k = q.get("k", "10")
+        if not k.isdigit():
+            return _error(400, f"k must be an integer from 1 to 50, got {k!r}")
+        try:
+            filters = parse_cli_filters(q.getlist("filter"))
+        except MmragError as exc:
+            return _error(400, str(exc))
+        hits = await call(service.search, q.get("q", ""), int(k), q.get("mode", "hybrid"), filters)
+        return JSONResponse(hits)
+
+    async def sources(request: Request) -> Response:
+        return JSONResponse(await call(service.sources))
+
+    async def chunk(request: Request) -> Response:
+        return JSONResponse(await call(service.fetch, request.path_params["chunk_id"]))
+
+    async def image(request: Request) -> Response:
+        side = request.query_params.get("side", str(THUMBNAIL_SIDE))
+        if not side.isdigit():
+            return _error(400, f"side must be an integer from 64 to 2048, got {side!r}")
+        data = await call(service.image, request.path_params["chunk_id"], int(side))
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+    async def ingest(request: Request) -> Response:
+        body = await request.json()
+        paths = body.get("paths") if isinstance(body, dict) else None
+        return JSONResponse(await call(service.ingest, paths))
+
+    routes = [
+        Route("/search", search),
+        Route("/sources", sources),
+        Route("/chunks/{chunk_id}", chunk),
+        Route("/chunks/{chunk_id}/image", image),
+    ]
+    if not service.read_only:
+        routes.append(Route("/ingest", ingest, methods=["POST"]))
+    app = Starlette(routes=routes, exception_handlers={_Refused: lambda _r, e: _error(e.status, e.message)})
+    if token is None:
+        return app
+
+    async def guarded(scope, receive, send):  # a bare ASGI wrapper: one header check before any route
+        if scope["type"] == "http":
+            sent = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            if not hmac.compare_digest(sent, f"Bearer {token}"):
+                await _error(401, "missing or wrong bearer token (Authorization: Bearer $MMRAG_SERVER_TOKEN)")(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
