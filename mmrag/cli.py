@@ -48,7 +48,7 @@ class Engine(str, Enum):
     DAFT = "daft"
 
 
-def _index(store: str, collection: str, model: str | None, image_model: str | None = None):
+def _index(store: str, collection: str, model: str | None, image_model: str | None = None, asr_model: str | None = None):
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
     from mmrag.index import Index
     from mmrag.stores import open_store
@@ -69,7 +69,7 @@ def _index(store: str, collection: str, model: str | None, image_model: str | No
         from mmrag.embedding.spaces import EmbeddingSpaces
 
         embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
-    return Index(opened, embedder=embedder)
+    return Index(opened, embedder=embedder, asr_model=asr_model)
 
 
 def _token(store: str) -> str | None:
@@ -86,6 +86,7 @@ def ingest(
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
     image_model: ImageModelOpt = None,
+    asr_model: Annotated[str | None, typer.Option("--asr-model", help="Whisper id or local path: the speech of audio and video files")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also remove stored sources under PATHS whose files are gone")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be added, replaced and removed; write nothing")] = False,
@@ -119,7 +120,7 @@ def ingest(
             if engine is Engine.DAFT:
                 report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
             else:
-                index = _index(store, collection, model, image_model)
+                index = _index(store, collection, model, image_model, asr_model)
                 bar.update(task, total=len(index.ingestor.files(paths)))
                 report = index.ingestor.run(paths, on_file=step, prune=prune)
                 index.close()

@@ -23,6 +23,7 @@ from mmrag.stores.filters import Filters
 from mmrag.types import Chunk, Hit
 
 if TYPE_CHECKING:
+    from mmrag.asr import Transcriber
     from mmrag.reranking import Reranker
 
 
@@ -50,12 +51,21 @@ class Index:
         embedder: Embedder | EmbeddingSpaces | None = None,
         window: WindowOptions | None = None,
         loaders: list[Loader] | None = None,
+        asr_model: str | Transcriber | None = None,
     ) -> None:
         self.store = open_store(store, collection) if isinstance(store, str) else store
         embedder = embedder or SentenceTransformerEmbedder()
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
         self.loaders = loaders  # None: the Ingestor's default (mmrag.ingest.loaders_for)
+        if asr_model is not None:  # speech of audio and video files (Whisper id or path, or any Transcriber)
+            if loaders is not None:
+                raise ValueError("pass asr_model to your MediaLoader when you give loaders yourself")
+            from mmrag.asr import WhisperTranscriber
+            from mmrag.loaders import default_loaders
+
+            asr = WhisperTranscriber(asr_model) if isinstance(asr_model, str) else asr_model
+            self.loaders = default_loaders(render_pages=self.spaces.embeds_images, asr=asr)
 
     @cached_property
     def ingestor(self) -> Ingestor:

@@ -23,3 +23,11 @@ def lecture(tmp_path_factory) -> Path:
     video = write_video(folder / "talk.mp4", SLIDES, audio=tone(10.0))
     write_vtt(folder / "talk.vtt", CUES)
     return video
+
+
+@pytest.fixture(scope="session")
+def tiny_whisper(tmp_path_factory) -> Path:
+    """A random-weight Whisper built from a tiny config, saved and loaded by path."""
+    from tests.media.tiny_whisper import build_tiny_whisper
+
+    return build_tiny_whisper(tmp_path_factory.mktemp("whisper"))
