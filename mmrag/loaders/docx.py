@@ -230,7 +230,7 @@ class DocxLoader(Loader):
                 cells, last = [], None
                 for cell in row.cells:  # a merged cell comes back once per column it spans
                     if cell._tc is not last:
-                        cells.append(cell.text)
+                        cells.append(_all_text(cell._tc))
                     last = cell._tc
                 yield r, cells
 
@@ -261,10 +261,17 @@ def _headers_footers(doc) -> list[str]:
                      section.even_page_header, section.even_page_footer):
             if part.is_linked_to_previous:
                 continue
-            text = "\n".join(p.text.strip() for p in part.paragraphs if p.text.strip())
+            text = _all_text(part._element)
             if text and not text.isdigit() and text not in seen:
                 seen.append(text)
     return seen
+
+
+def _all_text(element) -> str:
+    """Every paragraph's text under ``element``, nested tables included (python-docx's
+    ``cell.text`` and ``paragraphs`` stop at a nested table)."""
+    lines = ("".join(p.xpath(".//w:t/text()")).strip() for p in element.xpath(".//w:p"))
+    return "\n".join(line for line in lines if line)
 
 
 def _captioned(image: Element, caption: str) -> Element:
