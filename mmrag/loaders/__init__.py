@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import SNIFF_BYTES, Loader
-from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE
 from mmrag.loaders.delimited import CsvLoader
 from mmrag.loaders.docx import DocxLoader
 from mmrag.loaders.epub import EpubLoader
@@ -16,7 +15,7 @@ from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.media import MediaLoader
-from mmrag.loaders.pdf import PdfLoader
+from mmrag.loaders.pdf import OCR_RENDER_SCALE, PdfLoader
 from mmrag.loaders.pptx import PptxLoader
 from mmrag.loaders.spreadsheet import XlsxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
@@ -49,7 +48,7 @@ __all__ = [
 
 
 def default_loaders(
-    *, ocr: bool = True, render_pages: bool = True, render_scale: float = DEFAULT_RENDER_SCALE, asr: Transcriber | None = None
+    *, ocr: bool = True, render_pages: bool = True, render_scale: float = OCR_RENDER_SCALE, asr: Transcriber | None = None
 ) -> list[Loader]:
     """A fresh list of every loader (signature loaders first), with the options a
     user most often changes applied to each loader they concern.

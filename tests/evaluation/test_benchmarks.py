@@ -123,3 +123,16 @@ def test_formats_benchmark_runs_quick(tmp_path):
     assert all(0 < row[0] <= 1 for row in words.values())
     cost = {row[0]: row[1:] for row in table(result, "Cost")["rows"]}
     assert cost["peak RSS MiB"][0] > 100 and cost["peak RSS MiB"][1] > 100
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/share/R/doc/manual/R-intro.pdf").exists(),
+                    reason="Debian's r-doc-pdf is not installed (apt-get install -y r-doc-pdf gnuplot-doc)")
+def test_real_pdf_benchmark_runs_quick(tmp_path):
+    done = run("benchmarks/loaders_real_pdfs.py", "--quick", "--out", str(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "loaders_real_pdfs.quick.json").read_text())
+    layers = table(result, "Text layers")
+    assert layers["rows"] and all(0 <= row[5] <= 1 for row in layers["rows"])
+    ocr = table(result, "OCR of real scans")
+    assert [row[0] for row in ocr["rows"]] == [2.0, 1.0] and all(0 <= row[3] <= 1 for row in ocr["rows"])
