@@ -67,7 +67,7 @@ class WhisperTranscriber(Transcriber):
     @staticmethod
     def _segments(processor: Any, ids: Any, duration: float) -> list[Segment]:
         """Timestamped segments; a window decoded without timestamps is one segment."""
-        decoded = processor.tokenizer.decode(ids, skip_special_tokens=True, output_offsets=True)
+        decoded = processor.tokenizer.decode(ids.tolist(), skip_special_tokens=True, output_offsets=True)  # a tensor warns in numpy 2
         offsets = decoded.get("offsets") or []
         segments = [Segment(float(o["timestamp"][0]), float(o["timestamp"][1] if o["timestamp"][1] is not None else duration), o["text"])
                     for o in offsets if o.get("text", "").strip()]
