@@ -304,3 +304,20 @@ def test_any_llama_index_embedding_is_recorded_and_checked(tmp_path: Path, embed
     assert [n.node.node_id for n in found] == ["b"]
     with pytest.raises(ModelMismatchError, match="MockEmbedding"):
         MmragVectorStore(uri, collection="mock", embed_model=embed)
+
+
+def test_reader_follows_base_reader_conventions(tmp_path, text_embedder) -> None:
+    """load_data(file=Path) and SimpleDirectoryReader's extra_info (issue 13 bug 6)."""
+    from llama_index.core import SimpleDirectoryReader
+
+    note = tmp_path / "bees.md"
+    note.write_text("# Bees\n\nBees dance to share where the flowers are.\n")
+    reader = MmragReader(tokenizer=text_embedder.tokenizer)
+    by_file = reader.load_data(file=note)
+    assert by_file and by_file[0].metadata["source"] == str(note)
+    nodes = SimpleDirectoryReader(input_files=[note], file_extractor={".md": reader}).load_data()
+    assert [n.node_id for n in nodes] == [n.node_id for n in by_file]
+    assert nodes[0].metadata["file_name"] == "bees.md" and nodes[0].metadata["file_path"] == str(note)
+    assert nodes[0].metadata["source"] == str(note)  # mmrag's own keys are kept
+    with pytest.raises(ValueError, match="once"):
+        reader.load_data(note, paths=[note])

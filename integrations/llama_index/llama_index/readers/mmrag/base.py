@@ -13,7 +13,7 @@ from llama_index.vector_stores.mmrag.convert import chunk_to_node
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
-from mmrag.errors import LoaderError
+from mmrag.errors import InvalidArgument, LoaderError
 from mmrag.ingest import doc_id_for, iter_files
 from mmrag.loaders import Loader, default_loaders, find_loader
 
@@ -60,18 +60,36 @@ class MmragReader(BaseReader):
             self._tokenizer = SentenceTransformerEmbedder().tokenizer
         return self._tokenizer
 
-    def load_data(self, paths: str | Path | Iterable[str | Path], **load_kwargs: Any) -> list[BaseNode]:  # type: ignore[override]
-        if isinstance(paths, (str, Path)):
-            paths = [paths]
+    def load_data(  # type: ignore[override]
+        self,
+        file: str | Path | Iterable[str | Path] | None = None,
+        extra_info: dict[str, Any] | None = None,
+        *,
+        paths: str | Path | Iterable[str | Path] | None = None,
+        **load_kwargs: Any,
+    ) -> list[BaseNode]:
+        """Nodes of ``file`` (a file, a folder, or several; ``paths`` is the same),
+        following ``BaseReader``: ``SimpleDirectoryReader(file_extractor=...)`` calls
+        ``load_data(path, extra_info=...)`` and its ``extra_info`` (file_path,
+        file_name, dates) lands in every node's metadata beside mmrag's own keys."""
+        if (file is None) == (paths is None):
+            raise InvalidArgument("give the files to read once: load_data(file) or load_data(paths=...)")
+        if load_kwargs.get("fs") is not None:
+            raise InvalidArgument("MmragReader reads local files only; fs= is not supported")
+        given = file if file is not None else paths
+        if isinstance(given, (str, Path)):
+            given = [given]
         self.failures = []
         nodes: list[BaseNode] = []
-        for path in iter_files(paths):
+        for path in iter_files(given):
             try:
                 nodes.extend(self._file_nodes(path))
             except LoaderError as exc:
                 if self.errors == "raise":
                     raise
                 self.failures.append(exc)
+        for node in nodes:
+            node.metadata.update({k: v for k, v in (extra_info or {}).items() if k not in node.metadata})
         return nodes
 
     def _file_nodes(self, path: Path) -> list[BaseNode]:
