@@ -48,9 +48,38 @@ def sentence_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in _SENTENCE_END.finditer(text) if m.end() < len(text)]
 
 
+# Text is handed to the tokenizer in segments of at most this many characters
+# (cut at a paragraph, else a space): a 60 MB line is never one tokenizer call
+# holding millions of offsets at once.
+SEGMENT_CHARS = 100_000
+
+
+def segments(text: str, size: int = SEGMENT_CHARS) -> list[tuple[int, int]]:
+    """Spans of at most ``size`` characters covering ``text``, cut at the last
+    paragraph break, else the last whitespace, in each span's second half."""
+    spans: list[tuple[int, int]] = []
+    a, n = 0, len(text)
+    while n - a > size:
+        end = a + size
+        cut = text.rfind("\n\n", a + size // 2, end - 1)
+        if cut >= 0:
+            cut += 1  # after both newlines
+        else:
+            cut = max(text.rfind(" ", a + size // 2, end), text.rfind("\n", a + size // 2, end))
+        b = cut + 1 if cut >= 0 else end
+        spans.append((a, b))
+        a = b
+    spans.append((a, n))
+    return spans
+
+
 def token_offsets(text: str, tokenizer: Tokenizer) -> list[tuple[int, int]]:
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-    return [(int(a), int(b)) for a, b in enc["offset_mapping"] if b > a]
+    """Character spans of ``text``'s tokens, tokenized segment by segment."""
+    out: list[tuple[int, int]] = []
+    for a, b in segments(text):
+        enc = tokenizer(text[a:b], add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+        out.extend((a + int(x), a + int(y)) for x, y in enc["offset_mapping"] if y > x)
+    return out
 
 
 def token_windows(text: str, tokenizer: Tokenizer, options: WindowOptions = WindowOptions()) -> list[tuple[int, int]]:
@@ -58,8 +87,15 @@ def token_windows(text: str, tokenizer: Tokenizer, options: WindowOptions = Wind
 
     A window ends at the last sentence end in its second half when there is
     one; the next window starts at the first sentence start inside the overlap
-    (or ``overlap`` tokens back when no sentence starts there).
+    (or ``overlap`` tokens back when no sentence starts there). Text longer than
+    ``SEGMENT_CHARS`` is windowed segment by segment, so memory stays bounded.
     """
+    if len(text) > SEGMENT_CHARS:
+        return [(a + x, a + y) for a, b in segments(text) for x, y in _token_windows(text[a:b], tokenizer, options)]
+    return _token_windows(text, tokenizer, options)
+
+
+def _token_windows(text: str, tokenizer: Tokenizer, options: WindowOptions) -> list[tuple[int, int]]:
     offsets = token_offsets(text, tokenizer)
     n = len(offsets)
     if n == 0:

@@ -12,11 +12,40 @@ from mmrag.loaders.base import Loader
 from mmrag.types import Element, Modality
 
 
-def read_text(path: Path) -> tuple[str, str | None]:
-    """The file's text and, if it was not UTF-8, a note saying which fallback decoded it."""
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise LoaderError(path, "binary content (NUL bytes) in a text file")
+# A text file (plain, Markdown, transcript) over this size is refused before it is
+# read: the largest real ones (a book, a day of captions) are a few MB, and the
+# text is held whole while it is parsed.
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+# Control characters (other than tab, newline, CR, form feed) in more than this
+# share of the first 64 KiB mean the bytes are not text (random or binary data).
+_MAX_CONTROL_SHARE = 0.02
+
+
+def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> tuple[str, str | None]:
+    """The file's text and, if it was not UTF-8, a note saying which fallback decoded it.
+
+    Refuses files over ``max_bytes`` (read bounded, whatever the size on disk
+    says), with NUL bytes anywhere, or that are mostly control characters."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1) if size <= max_bytes else b""
+    except OSError as exc:
+        raise LoaderError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if size > max_bytes or len(data) > max_bytes:
+        size = max(size, len(data))
+        raise LoaderError(
+            path,
+            f"text file too large: {size / 2**20:,.1f} MB is over the limit of {max_bytes / 2**20:,.0f} MB "
+            "(mmrag.loaders.text.MAX_TEXT_BYTES)",
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise LoaderError(path, f"binary content (a NUL byte at offset {nul:,}) in a text file")
+    head = data[: 64 * 1024]
+    controls = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 12, 13)) + head.count(b"\x7f")
+    if head and controls > _MAX_CONTROL_SHARE * len(head):
+        raise LoaderError(path, f"binary content: {controls:,} control bytes in the first {len(head):,} bytes of a text file")
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
