@@ -13,6 +13,7 @@ from mmrag.loaders.docx import DocxLoader
 from mmrag.loaders.epub import EpubLoader
 from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
+from mmrag.loaders.mail import EmlLoader, MboxLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.media import MediaLoader
 from mmrag.loaders.pdf import OCR_RENDER_SCALE, PdfLoader
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from mmrag.asr import Transcriber
 
 __all__ = [
+    "EmlLoader",
+    "MboxLoader",
     "CsvLoader",
     "DocxLoader",
     "EpubLoader",
@@ -70,6 +73,8 @@ def default_loaders(
         WhisperJsonLoader(),
         CsvLoader(),
         HtmlLoader(),
+        EmlLoader(),
+        MboxLoader(),
         MarkdownLoader(),
         TextLoader(),
     ]

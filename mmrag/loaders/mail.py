@@ -1,0 +1,119 @@
+"""Mail: .eml (one message) and .mbox (one unit per message), with the stdlib
+``email`` package (``policy.default``). Subject, from, to and date go into each
+element's metadata, so they can be filtered; the body is the text/plain part, or
+the HTML part read as a page. Attachments are named in the metadata and in a
+report note; they are not ingested yet."""
+
+from __future__ import annotations
+
+import mailbox
+from collections.abc import Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+from mmrag.errors import LoaderError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.html import html_elements, parse_html
+from mmrag.types import Element, Modality
+
+
+def headers(msg: EmailMessage) -> dict[str, Any]:
+    """Subject, from, to and date (ISO 8601 when it parses) as filterable metadata."""
+    out: dict[str, Any] = {}
+    for key in ("subject", "from", "to"):
+        value = msg.get(key)
+        if value:
+            out[key] = " ".join(str(value).split())
+    raw_date = msg.get("date")
+    if raw_date:
+        try:
+            out["date"] = parsedate_to_datetime(str(raw_date)).isoformat()
+        except (TypeError, ValueError):
+            out["date"] = str(raw_date)
+    return out
+
+
+def attachment_names(msg: EmailMessage) -> list[str]:
+    return [part.get_filename() or f"part-{i}" for i, part in enumerate(msg.iter_attachments(), start=1)]
+
+
+def message_elements(msg: EmailMessage, path: Path, source: str, prefix: tuple[str, ...]) -> Iterator[Element]:
+    """The message's header line and body; the subject heads the title path."""
+    meta: dict[str, Any] = {"document_title": path.name, **headers(msg)}
+    names = attachment_names(msg)
+    if names:
+        meta["attachments"] = names
+        meta["load_note"] = f"{len(names)} attachment(s) named but not read: {', '.join(names)}"
+    title = (*prefix, meta.get("subject") or "(no subject)")
+    head = "\n".join(f"{k.capitalize()}: {meta[k]}" for k in ("subject", "from", "to", "date") if meta.get(k))
+    if head:
+        yield Element(source=source, modality=Modality.TEXT, text=head, title_path=title, metadata=meta)
+    body = msg.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return
+    try:
+        content = body.get_content()
+    except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
+        raise LoaderError(path, f"unreadable mail body ({body.get_content_type()}): {exc}") from exc
+    if body.get_content_type() == "text/html":
+        root = parse_html(content.encode("utf-8"), "utf-8")
+        yield from (
+            Element(source=e.source, modality=Modality.TEXT, text=e.text, title_path=title, metadata=meta)
+            for e in html_elements(root, source, resolve=lambda src: None)
+            if e.modality is Modality.TEXT
+        )
+    elif content.strip():
+        yield Element(source=source, modality=Modality.TEXT, text=content.strip(), title_path=title, metadata=meta)
+
+
+def _parse(data: bytes, path: Path) -> EmailMessage:
+    msg = BytesParser(policy=policy.default).parsebytes(data)
+    if not msg.keys():
+        raise LoaderError(path, "not a mail message: no headers")
+    if msg.defects and not msg.get("from") and not msg.get("subject"):
+        raise LoaderError(path, f"not a mail message: {type(msg.defects[0]).__name__}")
+    return msg  # type: ignore[return-value]
+
+
+class EmlLoader(Loader):
+    """One mail message (.eml) as one unit under its subject.
+
+    Example::
+
+        elements = list(EmlLoader().load(Path("offer.eml"), "offer.eml"))
+    """
+
+    name = "eml"
+    extensions = frozenset({".eml"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        yield from message_elements(_parse(path.read_bytes(), path), path, source, ())
+
+
+class MboxLoader(Loader):
+    """A mailbox (.mbox): each message is its own unit, under ``message N``."""
+
+    name = "mbox"
+    extensions = frozenset({".mbox"})
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        with path.open("rb") as fh:
+            first = fh.read(5)
+        if first != b"From ":
+            raise LoaderError(path, "not an mbox file: it does not start with a 'From ' line")
+        box = mailbox.mbox(path, factory=lambda fh: BytesParser(policy=policy.default).parse(fh), create=False)
+        try:
+            for number, msg in enumerate(box, start=1):
+                yield from message_elements(msg, path, source, (f"message {number}",))
+        finally:
+            box.close()
