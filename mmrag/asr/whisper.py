@@ -39,8 +39,8 @@ class WhisperTranscriber(Transcriber):
             from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
             device = resolve_device(self.device)
-            processor = WhisperProcessor.from_pretrained(self.model_name)
-            model = WhisperForConditionalGeneration.from_pretrained(self.model_name, dtype=resolve_dtype(self.dtype, device))
+            processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
+            model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
             self._loaded = (processor, model.to(device).eval(), device)
         return self._loaded
 

@@ -170,13 +170,13 @@ class ImageTextEmbedder(LazyModel, Embedder):
         from transformers import AutoModel, AutoProcessor
 
         torch_dtype = resolve_dtype(self.dtype, self.device)
-        model = AutoModel.from_pretrained(self.model_name, dtype=torch_dtype)
+        model = AutoModel.from_pretrained(self.model_name, trust_remote_code=False, dtype=torch_dtype)
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise MmragError(
                 f"{self.model_name} is a {type(model).__name__}, not an image-text model with "
                 "get_image_features/get_text_features (CLIP, SigLIP, SigLIP2)"
             )
-        self._processor = AutoProcessor.from_pretrained(self.model_name)
+        self._processor = AutoProcessor.from_pretrained(self.model_name, trust_remote_code=False)
         self._model = model.to(self.device).eval()
         if self.fast_preprocess:
             self._fast = FastImagePreprocessor.from_processor(self._processor.image_processor)

@@ -90,14 +90,14 @@ class PageEmbedder(LazyModel, MultiVectorEmbedder):
         import transformers
         from transformers import AutoConfig, AutoProcessor
 
-        model_type = AutoConfig.from_pretrained(self.model_name).model_type
+        model_type = AutoConfig.from_pretrained(self.model_name, trust_remote_code=False).model_type
         if model_type not in PAGE_MODELS:
             raise MmragError(
                 f"{self.model_name} is a '{model_type}' model; page embedders load {', '.join(PAGE_MODELS)} checkpoints"
             )
         cls = getattr(transformers, PAGE_MODELS[model_type])
-        model = cls.from_pretrained(self.model_name, dtype=resolve_dtype(self.dtype, self.device))
-        self._processor = AutoProcessor.from_pretrained(self.model_name)
+        model = cls.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, self.device))
+        self._processor = AutoProcessor.from_pretrained(self.model_name, trust_remote_code=False)
         self._model = model.to(self.device).eval()
 
     @property
@@ -222,8 +222,8 @@ class ColBERTEmbedder(LazyModel, MultiVectorEmbedder):
         from transformers import AutoModel, AutoTokenizer
 
         folder = _model_dir(self.model_name)
-        self._tokenizer = AutoTokenizer.from_pretrained(str(folder))
-        model = AutoModel.from_pretrained(str(folder), dtype=resolve_dtype(self.dtype, self.device))
+        self._tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+        model = AutoModel.from_pretrained(str(folder), trust_remote_code=False, dtype=resolve_dtype(self.dtype, self.device))
         weight = _projection_weight(folder)
         if weight is not None:
             proj = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=False)

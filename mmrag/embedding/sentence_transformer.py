@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
     def _load(self) -> None:
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
+        self._model = SentenceTransformer(resolve_model_path(self.model_name), device=self.device, trust_remote_code=False)
 
     @property
     def tokenizer(self) -> Any:

@@ -49,7 +49,7 @@ class CrossEncoderReranker(Reranker):
         import torch
         from sentence_transformers import CrossEncoder
 
-        model = CrossEncoder(self.model_name, device=device, max_length=self.max_length, activation_fn=torch.nn.Sigmoid())
+        model = CrossEncoder(self.model_name, device=device, trust_remote_code=False, max_length=self.max_length, activation_fn=torch.nn.Sigmoid())
         if model.num_labels != 1:
             raise MmragError(
                 f"{self.model_name} has {model.num_labels} output labels; a reranker needs one relevance logit"
