@@ -111,6 +111,15 @@ def write_result(
     return path
 
 
+def save_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write a benchmark's own result object to ``path`` and echo it, for the benchmarks whose files
+    predate ``write_result``'s tables (report.py reads them as they are)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2)
+    path.write_text(text + "\n")
+    print(text)
+
+
 @dataclass(frozen=True)
 class Measured:
     """A child process's exit code, wall time, peak resident memory and stdout."""

@@ -23,12 +23,15 @@ page. Token matrices are regenerated from a per-page seed instead of being kept
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import save_json  # noqa: E402
 
 import numpy as np
 
@@ -169,9 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         "HNSW search in Milvus Lite",
         "quick": args.quick,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save_json(args.out, result)
 
 
 if __name__ == "__main__":

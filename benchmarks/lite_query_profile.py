@@ -26,6 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import save_json  # noqa: E402
+
 import numpy as np
 
 DIM, PER_SOURCE = 384, 500
@@ -148,9 +151,7 @@ def main(argv: list[str] | None = None) -> None:
             "profile": summarise(raw) if profiled and raw.exists() else "py-spy not installed",
             "quick": args.quick,
         }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import platform
 import random
 import re
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import save_json  # noqa: E402
 
 import numpy as np
 
@@ -235,9 +238,7 @@ def main() -> None:
         },
         "quick": args.quick,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save_json(args.out, result)
 
 
 if __name__ == "__main__":
