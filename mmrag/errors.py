@@ -49,6 +49,11 @@ class UnsafeFileError(LoaderError):
     external entities)."""
 
 
+class MailLoopError(LoaderError):
+    """A mail attaches a message that already contains it (a Message-ID repeated
+    down its chain of attachments)."""
+
+
 class ModelMismatchError(MmragError):
     """A collection was built with other embedding models than the ones in use."""
 

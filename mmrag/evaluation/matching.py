@@ -31,11 +31,31 @@ def heading_matches(wanted: str, got: str | None) -> bool:
     return bool(w) and any(g[i : i + len(w)] == w for i in range(len(g) - len(w) + 1))
 
 
+def chain_matches(wanted: str, got: str | None) -> bool:
+    """True when the attachment chain ``got`` (``fwd.eml#report.pdf``) ends with
+    ``wanted`` as whole names: ``report.pdf`` finds it, ``port.pdf`` does not."""
+    w, g = wanted.split("#"), (got or "").split("#")
+    return bool(got) and 0 < len(w) <= len(g) and g[len(g) - len(w):] == w
+
+
+def hit_files(hit: Mapping[str, Any]) -> list[str]:
+    """The sources a hit counts for: its own, and for a mail attachment
+    (``mail.eml#report.pdf``) the mail file it came in."""
+    source, attachment = str(hit.get("source") or ""), hit.get("attachment")
+    out = [source]
+    if attachment and source.endswith("#" + attachment):
+        out.append(source[: -len(attachment) - 1])
+    return out
+
+
 def hit_matches(item: Relevant, hit: Mapping[str, Any]) -> bool:
-    """Whether ``hit`` is ``item`` at the item's level: same source, and the same page,
-    the same slide, a start-end span that covers ``t``, the heading, or the same sheet
-    and a row span that covers ``row``."""
-    if not source_matches(item.source, str(hit.get("source") or "")):
+    """Whether ``hit`` is ``item`` at the item's level: same source (a mail's
+    attachment counts for the mail), the same attachment when one is named, and
+    the same page, the same slide, a start-end span that covers ``t``, the
+    heading, or the same sheet and a row span that covers ``row``."""
+    if not any(source_matches(item.source, s) for s in hit_files(hit)):
+        return False
+    if item.attachment is not None and not chain_matches(item.attachment, hit.get("attachment")):
         return False
     if item.sheet is not None and hit.get("sheet") != item.sheet:
         return False

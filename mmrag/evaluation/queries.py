@@ -3,7 +3,9 @@
 Each line holds ``query`` (text), ``image`` (a path, relative to the queries
 file) or both, and what counts as relevant: either ``relevant``, a list of
 ``{"source", "page"|"slide"|"t"|"heading"|"sheet"+"row"}`` objects, or the same
-keys at the top level for a single item. ``id`` and ``group`` (a label results are also summarised by) are
+keys at the top level for a single item. ``attachment`` (a mail attachment's
+name, ``report.pdf`` or ``fwd.eml#report.pdf``) narrows an item to that child
+source and may come with any one of the others. ``id`` and ``group`` (a label results are also summarised by) are
 optional. Every problem is reported with its line number, before anything runs.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 
 from mmrag.errors import MmragError
 
-_LOCATION_KEYS = ("page", "slide", "t", "heading", "row", "sheet")
+_LOCATION_KEYS = ("page", "slide", "t", "heading", "row", "sheet", "attachment")
 _ITEM_KEYS = {"source", *_LOCATION_KEYS}
 # Keys that may be given together in one item (a row of a sheet); any other two
 # location keys name two different places.
@@ -47,11 +49,12 @@ class Relevant:
     heading: str | None = None
     row: int | None = None
     sheet: str | None = None
+    attachment: str | None = None
 
     @property
     def level(self) -> str:
         """The finest level this item is matched at: ``page``, ``slide``, ``t``,
-        ``heading``, ``row``, ``sheet`` or ``source``."""
+        ``heading``, ``row``, ``sheet``, ``attachment`` or ``source``."""
         return next((key for key in _LOCATION_KEYS if getattr(self, key) is not None), "source")
 
 
@@ -92,12 +95,12 @@ def _relevant_item(data: Any, where: str) -> Relevant:
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"{where} needs 'source', a non-empty string")
-    given = [key for key in _LOCATION_KEYS if data.get(key) is not None]
+    given = [key for key in _LOCATION_KEYS if data.get(key) is not None and key != "attachment"]
     if len(given) > 1 and not set(given) <= _COMBINABLE:
         raise ValueError(
             f"{where} gives {' and '.join(given)}; give at most one of page, slide, t, heading, row (row may come with sheet)"
         )
-    for key in ("heading", "sheet"):
+    for key in ("heading", "sheet", "attachment"):
         if data.get(key) is not None and (not isinstance(data[key], str) or not data[key].strip()):
             raise ValueError(f"{where}: '{key}' must be a non-empty string, got {data[key]!r}")
     for key in ("page", "slide", "row"):
@@ -108,7 +111,7 @@ def _relevant_item(data: Any, where: str) -> Relevant:
         raise ValueError(f"{where}: 't' must be a number of seconds >= 0, got {t!r}")
     return Relevant(
         source, data.get("page"), data.get("slide"), None if t is None else float(t),
-        data.get("heading"), data.get("row"), data.get("sheet"),
+        data.get("heading"), data.get("row"), data.get("sheet"), data.get("attachment"),
     )
 
 

@@ -60,7 +60,8 @@ def default_loaders(
 
         index = mmrag.Index("mmrag.db", loaders=default_loaders(ocr=False, render_pages=False))
     """
-    return [
+    mail = [EmlLoader(), MboxLoader()]
+    loaders = [
         PdfLoader(render_pages=render_pages, ocr=ocr, render_scale=render_scale),
         PptxLoader(ocr=ocr),
         DocxLoader(),
@@ -73,11 +74,13 @@ def default_loaders(
         WhisperJsonLoader(),
         CsvLoader(),
         HtmlLoader(),
-        EmlLoader(),
-        MboxLoader(),
+        *mail,
         MarkdownLoader(),
         TextLoader(),
     ]
+    for loader in mail:  # a mail's attachments are read with the same options as the files beside it
+        loader.attachment_loaders = loaders
+    return loaders
 
 
 LOADERS: list[Loader] = default_loaders()

@@ -7,10 +7,12 @@ re-ingesting. Every failure is a ``LoaderError`` naming the source.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmrag.errors import LoaderError
+from mmrag.loaders.attachments import materialize
 from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, decode_image, read_image_file, render_pdf_page
 from mmrag.loaders.pdf import open_pdf
 from mmrag.loaders.pptx import open_presentation, slide_pictures
@@ -31,6 +33,9 @@ def open_image(ref: ImageRef, *, render_scale: float = DEFAULT_RENDER_SCALE) -> 
     """
     path = Path(ref.source)
     if not path.exists():
+        with materialize(ref.source) as attached:  # a picture inside a mail's attachment (mail.eml#report.pdf)
+            if attached is not None:
+                return open_image(replace(ref, source=str(attached)), render_scale=render_scale)
         raise LoaderError(path, "no such file (the image reference points at a file that is gone)")
     if ref.kind is ImageKind.FILE:
         return read_image_file(path)

@@ -1,8 +1,8 @@
 """Mail: .eml (one message) and .mbox (one unit per message), with the stdlib
 ``email`` package (``policy.default``). Subject, from, to and date go into each
 element's metadata, so they can be filtered; the body is the text/plain part, or
-the HTML part read as a page. Attachments are named in the metadata and in a
-report note; they are not ingested yet."""
+the HTML part read as a page. Each attachment is read by its own loader as a
+child source (``mail.eml#report.pdf``, see ``mmrag.loaders.attachments``)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from mmrag.errors import LoaderError
+from mmrag.loaders.attachments import MESSAGE_PART, attachment_elements, inside, message_identity
 from mmrag.loaders.base import Loader
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.types import Element, Modality
+
+
+MAX_MAIL_BYTES = 256 * 1024 * 1024  # one .eml; a mailbox is streamed message by message
 
 
 def headers(msg: EmailMessage) -> dict[str, Any]:
@@ -41,14 +45,31 @@ def attachment_names(msg: EmailMessage) -> list[str]:
     return [part.get_filename() or f"part-{i}" for i, part in enumerate(msg.iter_attachments(), start=1)]
 
 
-def message_elements(msg: EmailMessage, path: Path, source: str, prefix: tuple[str, ...]) -> Iterator[Element]:
-    """The message's header line and body; the subject heads the title path."""
+def message_elements(
+    msg: EmailMessage, path: Path, source: str, prefix: tuple[str, ...], loaders: list[Loader] | None,
+    identity: str, *, chain: str = "",
+) -> list[Element]:
+    """The message's header line, its body and its attachments (each read by its
+    own loader); the subject heads the title path. A list, not a generator: the
+    attachments are read while the message is marked as being read (loop guard)."""
     meta: dict[str, Any] = {"document_title": path.name, **headers(msg)}
     names = attachment_names(msg)
     if names:
         meta["attachments"] = names
-        meta["load_note"] = f"{len(names)} attachment(s) named but not read: {', '.join(names)}"
     title = (*prefix, meta.get("subject") or "(no subject)")
+    notes: list[str] = []
+    with inside(identity, path) as depth:
+        inherited = {k: v for k, v in meta.items() if k != "attachments"}
+        children = attachment_elements(msg, path, source, title, inherited, loaders, depth, notes, chain=chain)
+    if notes:
+        meta["load_note"] = "; ".join(notes)
+    own = list(_own_elements(msg, path, source, title, meta))
+    if not own and notes:  # a mail that is only its attachments still reports what went wrong with them
+        own = [Element(source=source, modality=Modality.TEXT, text=title[-1], title_path=title, metadata=meta)]
+    return own + children
+
+
+def _own_elements(msg: EmailMessage, path: Path, source: str, title: tuple[str, ...], meta: dict[str, Any]) -> Iterator[Element]:
     head = "\n".join(f"{k.capitalize()}: {meta[k]}" for k in ("subject", "from", "to", "date") if meta.get(k))
     if head:
         yield Element(source=source, modality=Modality.TEXT, text=head, title_path=title, metadata=meta)
@@ -90,11 +111,19 @@ class EmlLoader(Loader):
     name = "eml"
     extensions = frozenset({".eml"})
 
+    def __init__(self, attachment_loaders: list[Loader] | None = None) -> None:
+        self.attachment_loaders = attachment_loaders  # None: the default loaders
+
     def sniff(self, head: bytes, path: Path) -> bool:
         return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        yield from message_elements(_parse(path.read_bytes(), path), path, source, ())
+        size = path.stat().st_size
+        if size > MAX_MAIL_BYTES:
+            raise LoaderError(path, f"mail of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)")
+        data = path.read_bytes()
+        msg = _parse(data, path)
+        yield from message_elements(msg, path, source, (), self.attachment_loaders, message_identity(msg, data))
 
 
 class MboxLoader(Loader):
@@ -102,6 +131,9 @@ class MboxLoader(Loader):
 
     name = "mbox"
     extensions = frozenset({".mbox"})
+
+    def __init__(self, attachment_loaders: list[Loader] | None = None) -> None:
+        self.attachment_loaders = attachment_loaders  # None: the default loaders
 
     def sniff(self, head: bytes, path: Path) -> bool:
         return path.suffix.lower() in self.extensions and b"\x00" not in head
@@ -114,6 +146,9 @@ class MboxLoader(Loader):
         box = mailbox.mbox(path, factory=lambda fh: BytesParser(policy=policy.default).parse(fh), create=False)
         try:
             for number, msg in enumerate(box, start=1):
-                yield from message_elements(msg, path, source, (f"message {number}",))
+                yield from message_elements(
+                    msg, path, source, (f"message {number}",), self.attachment_loaders, message_identity(msg),
+                    chain=f"{MESSAGE_PART}{number}",
+                )
         finally:
             box.close()

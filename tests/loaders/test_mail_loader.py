@@ -40,7 +40,8 @@ def test_eml_headers_are_metadata_and_the_plain_body_is_text(tmp_path: Path) -> 
     meta = elements[0].metadata
     assert meta["subject"] == "Crane 4 inspection" and meta["to"] == "ops@harbour.example"
     assert meta["from"] == "Ines Duarte <ines@harbour.example>" and meta["date"] == "2026-12-01T09:30:00+00:00"
-    assert meta["attachments"] == ["crane_report.pdf"] and "not read: crane_report.pdf" in meta["load_note"]
+    assert meta["attachments"] == ["crane_report.pdf"]
+    assert "attachment 'crane_report.pdf' not read: corrupt PDF" in meta["load_note"]  # 8 bytes are no PDF
     assert all(e.title_path == ("Crane 4 inspection",) for e in elements)
 
 
