@@ -75,3 +75,63 @@ def write_one_cue_srt(path: Path, cue_bytes: int) -> Path:
             left -= len(piece)
         fh.write(b"\n")
     return path
+
+
+def write_long_contents_pdf(path: Path, streams: int = 20_000) -> Path:
+    """A one-page PDF whose /Contents is an array of ``streams`` streams: past
+    pypdf's CONTENT_STREAM_ARRAY_MAX_LENGTH (10,000), so reading it raises LimitReachedError."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=200, height=200)
+    parts = ArrayObject()
+    for _ in range(streams):
+        stream = DecodedStreamObject()
+        stream.set_data(b"1 1 1 1 re f\n")
+        parts.append(writer._add_object(stream))
+    page[NameObject("/Contents")] = parts
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def rewrite_zip(src: Path, out: Path, member: str, edit) -> Path:
+    """``src`` copied to ``out`` with ``member``'s bytes passed through ``edit``."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, edit(data) if info.filename == member else data)
+    return out
+
+
+def write_deck_missing_part(deck: Path, out: Path) -> Path:
+    """``deck`` without the relationship rId7 (its first slide) in the presentation's
+    part list: python-pptx raises KeyError "no relationship with key 'rId7'"."""
+    import re
+
+    return rewrite_zip(deck, out, "ppt/_rels/presentation.xml.rels", lambda xml: re.sub(rb'<Relationship Id="rId7"[^>]*/>', b"", xml))
+
+
+def write_deep_docx(docx: Path, out: Path, depth: int = 300) -> Path:
+    """``docx`` with its body nested ``depth`` content controls deep: lxml stops at 256 levels."""
+    nest = b"<w:sdt><w:sdtContent>" * depth + b"</w:sdtContent></w:sdt>" * depth
+    return rewrite_zip(docx, out, "word/document.xml", lambda xml: xml.replace(b"<w:body>", b"<w:body>" + nest, 1))
+
+
+def write_png_text_bomb(path: Path, inflated: int = 20 * MiB) -> Path:
+    """A valid 8x8 PNG with a zTXt chunk that inflates to ``inflated`` bytes (40 KB on disk)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buf, "PNG")
+    png = buf.getvalue()
+    payload = b"Comment\x00\x00" + zlib.compress(b"a" * inflated, 9)
+    chunk = struct.pack(">I", len(payload)) + b"zTXt" + payload + struct.pack(">I", zlib.crc32(b"zTXt" + payload))
+    ihdr_end = 8 + 25  # signature, then the IHDR chunk
+    path.write_bytes(png[:ihdr_end] + chunk + png[ihdr_end:])
+    return path

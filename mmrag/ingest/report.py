@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Any
 
 from mmrag.errors import LoaderError, MmragError, UnsupportedFileError
+from mmrag.loaders.failures import explain, kind_of
 
 
 class Status(str, Enum):
@@ -92,7 +93,7 @@ def failure(source: str, exc: Exception) -> FileOutcome:
         return FileOutcome(source, Status.FAILED, reason=exc.problem)
     if isinstance(exc, MmragError):
         return FileOutcome(source, Status.FAILED, reason=str(exc))
-    return FileOutcome(source, Status.FAILED, reason=f"{type(exc).__name__}: {exc}")  # a loader library's own error
+    return FileOutcome(source, Status.FAILED, reason=explain(exc, kind_of(source)))  # a loader library's own error
 
 
 @dataclass

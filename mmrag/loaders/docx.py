@@ -19,6 +19,7 @@ from typing import Any
 
 from mmrag.errors import CorruptFileError, LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.failures import explain
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.notes import collect_warnings, note_metadata
 from mmrag.loaders.tables import table_elements
@@ -41,7 +42,7 @@ def open_document(path: Path):  # -> docx.document.Document
     try:
         return docx.Document(str(path))
     except Exception as exc:  # python-docx/lxml raise KeyError, ValueError, XMLSyntaxError...
-        raise CorruptFileError(path, f"corrupt Word document: {type(exc).__name__}: {exc}") from exc
+        raise CorruptFileError(path, f"corrupt Word document: {explain(exc, 'document')}") from exc
 
 
 def _heading_level(paragraph) -> int | None:
@@ -166,7 +167,7 @@ class DocxLoader(Loader):
         except LoaderError:
             raise
         except Exception as exc:  # a broken part found while reading
-            raise CorruptFileError(path, f"corrupt Word document: {type(exc).__name__}: {exc}") from exc
+            raise CorruptFileError(path, f"corrupt Word document: {explain(exc, 'document')}") from exc
 
     def _body(self, doc, path: Path, source: str, notes: list[str]) -> Iterator[Element]:
         from docx.table import Table

@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from mmrag.errors import CorruptFileError, LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.failures import explain
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
 from mmrag.types import Element, ImageKind, ImageRef
@@ -32,7 +33,7 @@ def open_book(path: Path):  # -> ebooklib.epub.EpubBook
             warnings.simplefilter("ignore")
             return epub.read_epub(str(path), options={"ignore_ncx": True})
     except Exception as exc:  # ebooklib raises EpubException, KeyError, lxml errors...
-        raise CorruptFileError(path, f"corrupt EPUB e-book: {type(exc).__name__}: {exc}") from exc
+        raise CorruptFileError(path, f"corrupt EPUB e-book: {explain(exc, 'e-book')}") from exc
 
 
 def book_images(book) -> list[Any]:

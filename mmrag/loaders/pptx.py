@@ -13,6 +13,7 @@ from typing import Any
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.failures import explain
 from mmrag.loaders.decoding import decode_image
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
 from mmrag.loaders.pptx_text import body_text, chart_text, loose_text_bodies, table_text
@@ -51,7 +52,7 @@ def open_presentation(path: Path, limits: ZipLimits = DEFAULT_ZIP_LIMITS):  # ->
     try:
         return Presentation(str(path))
     except Exception as exc:  # python-pptx/lxml raise many types for broken parts
-        raise LoaderError(path, f"corrupt PowerPoint deck: {type(exc).__name__}: {exc}") from exc
+        raise LoaderError(path, f"corrupt PowerPoint deck: {explain(exc, 'deck')}") from exc
 
 
 def _walk(shapes) -> Iterator[Any]:
@@ -164,7 +165,7 @@ class PptxLoader(Loader):
             try:
                 text, role = _shape_text(shape)
             except Exception as exc:  # python-pptx/lxml raise many types for a broken chart part
-                raise LoaderError(path, f"slide {number}: unreadable {type(shape).__name__}: {type(exc).__name__}: {exc}") from exc
+                raise LoaderError(path, f"slide {number}: unreadable {type(shape).__name__}: {explain(exc, 'deck')}") from exc
             if role == "body":
                 read.append(shape.text_frame._txBody)
             if text:

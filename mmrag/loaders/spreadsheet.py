@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mmrag.errors import CorruptFileError, LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.failures import explain
 from mmrag.loaders.notes import collect_warnings, note_metadata, quiet
 from mmrag.loaders.tables import table_elements
 from mmrag.loaders.ooxml import OLE_SIGNATURE, ZIP_SIGNATURE, check_package, claims, ooxml_kind
@@ -54,7 +55,7 @@ class XlsxLoader(Loader):
             with collect_warnings(notes):
                 wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
         except Exception as exc:  # openpyxl raises KeyError, ValueError, lxml errors... for broken parts
-            raise CorruptFileError(path, f"corrupt Excel workbook: {type(exc).__name__}: {exc}") from exc
+            raise CorruptFileError(path, f"corrupt Excel workbook: {explain(exc, 'workbook')}") from exc
         try:
             for ws in wb.worksheets:
                 if not hasattr(ws, "iter_rows"):
@@ -69,6 +70,6 @@ class XlsxLoader(Loader):
                 except LoaderError:
                     raise
                 except Exception as exc:
-                    raise CorruptFileError(path, f"corrupt sheet {ws.title!r}: {type(exc).__name__}: {exc}") from exc
+                    raise CorruptFileError(path, f"corrupt sheet {ws.title!r}: {explain(exc, 'workbook')}") from exc
         finally:
             wb.close()
