@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from enum import Enum
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,10 @@ from mmrag.errors import MmragError
 from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
+
+if TYPE_CHECKING:
+    from mmrag.asr import Transcriber
+    from mmrag.stores import VectorStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multimodal hybrid search for RAG.")
 out = Console(soft_wrap=True)
@@ -48,7 +53,7 @@ class Engine(str, Enum):
     DAFT = "daft"
 
 
-def _index(store: str, collection: str, model: str | None, image_model: str | None = None, asr_model: str | None = None):
+def _index(store: str, collection: str, model: str | None, image_model: str | None = None, speech: Speech | None = None):
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
     from mmrag.index import Index
     from mmrag.stores import open_store
@@ -69,7 +74,27 @@ def _index(store: str, collection: str, model: str | None, image_model: str | No
         from mmrag.embedding.spaces import EmbeddingSpaces
 
         embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
-    return Index(opened, embedder=embedder, asr_model=asr_model)
+    return Index(opened, embedder=embedder, asr_model=speech.transcriber(opened) if speech else None)
+
+
+@dataclass(frozen=True)
+class Speech:
+    """The media options of ``ingest``: which ASR model, which language, and
+    whether a model other than the collection's may re-read its audio and video."""
+
+    model: str | None
+    language: str | None
+    retranscribe: bool
+
+    def transcriber(self, store: VectorStore) -> Transcriber | None:
+        """This run's transcriber; without ``--asr-model``, the one the collection recorded
+        (as the embedding models are), unless the run re-transcribes."""
+        from mmrag.asr import transcriber_for
+
+        if self.model:
+            return transcriber_for(self.model, self.language)
+        recorded = None if self.retranscribe else store.asr_model()
+        return transcriber_for(recorded.model_name, recorded.language) if recorded else None
 
 
 def _token(store: str) -> str | None:
@@ -86,7 +111,9 @@ def ingest(
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
     image_model: ImageModelOpt = None,
-    asr_model: Annotated[str | None, typer.Option("--asr-model", help="Whisper id or local path: the speech of audio and video files")] = None,
+    asr_model: Annotated[str | None, typer.Option("--asr-model", help="Whisper id or local path: the speech of audio and video files (default: the collection's)")] = None,
+    asr_language: Annotated[str | None, typer.Option("--asr-language", help="Language of the speech, e.g. en (default: detected per 30 s window)")] = None,
+    retranscribe: Annotated[bool, typer.Option("--retranscribe", help="Accept an ASR model other than the collection's and read the audio and video under PATHS again")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also remove stored sources under PATHS whose files are gone")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be added, replaced and removed; write nothing")] = False,
@@ -105,7 +132,7 @@ def ingest(
         err.print("error: --image-model is not supported with --engine daft yet; use --engine single", markup=False)
         raise typer.Exit(2)
     if dry_run:
-        _dry_run(paths, store, collection, model, image_model, prune, json_out)
+        _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe))
         return
     try:
         with Progress(
@@ -120,9 +147,9 @@ def ingest(
             if engine is Engine.DAFT:
                 report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
             else:
-                index = _index(store, collection, model, image_model, asr_model)
+                index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
                 bar.update(task, total=len(index.ingestor.files(paths)))
-                report = index.ingestor.run(paths, on_file=step, prune=prune)
+                report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe)
                 index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -148,7 +175,8 @@ def _ingest_daft(
 
 
 def _dry_run(
-    paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool
+    paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool,
+    speech: Speech,
 ) -> None:
     """Print what ``ingest`` would do. Opening a Milvus Lite file that does not
     exist yet creates it, so that is undone: a dry run leaves no trace."""
@@ -163,8 +191,8 @@ def _dry_run(
     lite = Path(uri).expanduser() if is_lite else None
     fresh = lite if lite is not None and not lite.exists() else None
     try:
-        index = _index(store, collection, model, image_model)
-        plan = index.ingestor.plan(paths, prune=prune)
+        index = _index(store, collection, model, image_model, speech)
+        plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe)
         index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -61,10 +61,10 @@ class Index:
         if asr_model is not None:  # speech of audio and video files (Whisper id or path, or any Transcriber)
             if loaders is not None:
                 raise ValueError("pass asr_model to your MediaLoader when you give loaders yourself")
-            from mmrag.asr import WhisperTranscriber
+            from mmrag.asr import transcriber_for
             from mmrag.loaders import default_loaders
 
-            asr = WhisperTranscriber(asr_model) if isinstance(asr_model, str) else asr_model
+            asr = transcriber_for(asr_model) if isinstance(asr_model, str) else asr_model
             self.loaders = default_loaders(render_pages=self.spaces.embeds_images, asr=asr)
 
     @cached_property
@@ -75,25 +75,27 @@ class Index:
     @overload
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: Literal[False] = False,
+        dry_run: Literal[False] = False, retranscribe: bool = False,
     ) -> IngestReport: ...
 
     @overload
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: Literal[True],
+        dry_run: Literal[True], retranscribe: bool = False,
     ) -> Plan: ...
 
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: bool = False,
+        dry_run: bool = False, retranscribe: bool = False,
     ) -> IngestReport | Plan:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
         ``prune``: also remove the sources under ``paths`` gone from disk. ``dry_run``:
-        write nothing and return the ``Plan`` of what a run would do."""
+        write nothing and return the ``Plan`` of what a run would do. ``retranscribe``:
+        accept an ASR model other than the one the collection recorded, and read the
+        files under ``paths`` again with it (otherwise that is refused)."""
         if dry_run:
-            return self.ingestor.plan(paths, prune=prune)
-        return self.ingestor.run(paths, on_file, prune=prune)
+            return self.ingestor.plan(paths, prune=prune, retranscribe=retranscribe)
+        return self.ingestor.run(paths, on_file, prune=prune, retranscribe=retranscribe)
 
     def add(self, chunks: Sequence[Chunk], vectors: Mapping[str, SpaceVectors] | None = None) -> list[str]:
         """Upsert ``chunks`` embedded in every space (multi-vector spaces too),

@@ -27,12 +27,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmrag.chunking import WindowOptions
 from mmrag.embedding.base import EmbedderSpec, batched
 from mmrag.stores.base import VectorStore
 from mmrag.version import __version__
+
+if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
 
 LOOKUP_BATCH = 512
 
@@ -62,16 +65,19 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def pipeline_fingerprint(specs: Mapping[str, EmbedderSpec], window: WindowOptions) -> str:
+def pipeline_fingerprint(specs: Mapping[str, EmbedderSpec], window: WindowOptions, asr: AsrSpec | None = None) -> str:
     """What, besides the file's bytes, decides its chunks and vectors: the models
-    of every space, the chunk window, and the mmrag version (a new release may
-    load or chunk a file differently). A change re-loads the file; chunks whose
-    ids did not change are not embedded again."""
-    return json.dumps(
-        {"spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window),
-         "mmrag": __version__},
-        sort_keys=True,
-    )
+    of every space, the chunk window, the ASR model (only when there is one, so
+    collections without speech keep their fingerprint) and the mmrag version (a
+    new release may load or chunk a file differently). A change re-loads the
+    file; chunks whose ids did not change are not embedded again."""
+    parts: dict[str, Any] = {
+        "spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window),
+        "mmrag": __version__,
+    }
+    if asr is not None:
+        parts["asr"] = json.loads(asr.to_json())
+    return json.dumps(parts, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,28 @@ class AsrSpec:
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
+    @classmethod
+    def from_json(cls, raw: str) -> AsrSpec:
+        return cls(**json.loads(raw))
+
     def describe(self) -> str:
         return f"{self.model_name} (language {self.language or 'auto'})"
+
+
+def check_asr(collection: str, stored: AsrSpec | None, wanted: AsrSpec | None) -> None:
+    """Raise ``ModelMismatchError`` when a run would transcribe speech differently
+    from the collection's earlier runs (its audio and video would then hold text
+    from two models). A collection that recorded none takes any."""
+    from mmrag.errors import ModelMismatchError
+
+    if stored is None or stored == wanted:
+        return
+    uses = f"uses {wanted.describe()}" if wanted else "has no ASR model"
+    raise ModelMismatchError(
+        f"collection '{collection}' transcribed its speech with {stored.describe()}, but this run {uses}; "
+        f"pass --asr-model {stored.model_name} (asr_model=...) to keep it, or --retranscribe "
+        "(retranscribe=True) to read the audio and video under these paths again with this run's model"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
@@ -36,6 +37,9 @@ from mmrag.manifest import (
     pipeline_fingerprint,
 )
 from mmrag.stores.base import VectorStore, check_specs
+
+if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
 
 
 @dataclass
@@ -69,14 +73,40 @@ class Ingestor:
             self.ocr_cache = OcrCache(cache_file_for(self.store.local_path))
 
     @property
-    def fingerprint(self) -> str:
-        return pipeline_fingerprint(self.spaces.specs(), self.chunker.options)
+    def asr(self) -> AsrSpec | None:
+        """The ASR model the loaders transcribe speech with (a loader's ``asr``), if any."""
+        for loader in self.loaders or []:
+            transcriber = getattr(loader, "asr", None)
+            if transcriber is not None:
+                return transcriber.spec()
+        return None
 
-    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False) -> IngestReport:
-        """Ingest ``paths``; with ``prune``, also remove the sources under them that are gone from disk."""
+    @property
+    def fingerprint(self) -> str:
+        return pipeline_fingerprint(self.spaces.specs(), self.chunker.options, self.asr)
+
+    def check_asr(self, *, retranscribe: bool = False, record: bool = False) -> None:
+        """Refuse an ASR model other than the one the collection recorded, unless
+        ``retranscribe`` (the changed fingerprint then re-reads the files); with
+        ``record``, record this run's model (before any speech is written)."""
+        from mmrag.asr.base import check_asr
+
+        stored = self.store.asr_model() if self.store.spaces() else None
+        if not retranscribe:
+            check_asr(self.store.collection, stored, self.asr)
+        if record and stored != self.asr:
+            self.store.record_asr_model(self.asr)
+
+    def run(
+        self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
+        retranscribe: bool = False,
+    ) -> IngestReport:
+        """Ingest ``paths``; with ``prune``, also remove the sources under them that are gone from disk.
+        ``retranscribe``: accept an ASR model other than the collection's and read the files again."""
         started = time.perf_counter()
         paths = list(paths)
         self.store.ensure_collection(self.spaces.specs())
+        self.check_asr(retranscribe=retranscribe, record=True)
         report = IngestReport()
 
         def done(outcome: FileOutcome) -> None:
@@ -191,7 +221,7 @@ class Ingestor:
             outcomes.append(FileOutcome(source, Status.REMOVED, chunks=removed))
         return outcomes
 
-    def plan(self, paths: Iterable[str | Path], *, prune: bool = False) -> Plan:
+    def plan(self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False) -> Plan:
         """What ``run`` would do, writing nothing. A file with no manifest entry
         whose source already has chunks (written by a killed run or before the
         manifest existed) is loaded and chunked to tell unchanged from replace."""
@@ -199,6 +229,7 @@ class Ingestor:
         stored = self.store.spaces()
         if stored:
             check_specs(self.store.collection, stored, self.spaces.specs())
+        self.check_asr(retranscribe=retranscribe)
         fingerprint = self.fingerprint
         plan = Plan()
         for batch in batched(self.files(paths), LOOKUP_BATCH):

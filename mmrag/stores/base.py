@@ -19,6 +19,7 @@ from mmrag.stores.filters import Filters
 from mmrag.types import ChoiceEnum, Chunk, Hit
 
 if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
     from mmrag.manifest import Manifest
 
 
@@ -261,6 +262,14 @@ class VectorStore(ABC):
         """The ingest manifest kept beside this store's chunks (None: the store keeps
         none, so every run loads each file and compares chunk ids)."""
         return None
+
+    def asr_model(self) -> AsrSpec | None:
+        """The ASR model the collection's speech was transcribed with (None: none recorded)."""
+        return None
+
+    def record_asr_model(self, spec: AsrSpec | None) -> None:
+        """Record the ASR model (None: forget it); ingest calls it before writing any speech."""
+        raise StoreError(f"{type(self).__name__} cannot record an ASR model, so it cannot hold transcribed speech")
 
     def flush(self) -> None:
         """Make what was written cheap to search (seal and merge segments); call after a bulk write.

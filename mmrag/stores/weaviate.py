@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from mmrag.stores.late import check_write, dense_query, pool_tokens
 from mmrag.stores.uris import parse_weaviate_uri
 from mmrag.types import Chunk, Hit, ImageRef, Modality
 
+if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
+
 try:
     import weaviate
     from weaviate.classes.config import (
@@ -56,6 +59,7 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
 
 NAMESPACE = uuid.UUID("6b0f7d52-3f0e-5d6b-9a57-6d6d72616701")  # fixed: the same chunk id gives the same uuid forever
 DESCRIPTION_PREFIX = "mmrag:"
+ASR_KEY = "mmrag.asr"  # beside the spaces in the description; no space name has a dot
 FIELD_PROPS = {
     "id": "chunk_id",
     "chunk_id": "chunk_id",
@@ -156,7 +160,25 @@ def specs_from_description(name: str, description: str | None) -> dict[str, Embe
     if not description or not description.startswith(DESCRIPTION_PREFIX):
         raise StoreError(f"collection '{name}' was not made by mmrag (its description holds no specs)")
     raw = json.loads(description[len(DESCRIPTION_PREFIX):])
-    return {space: EmbedderSpec.from_json(spec) for space, spec in raw.items()}
+    return {space: EmbedderSpec.from_json(spec) for space, spec in raw.items() if space != ASR_KEY}
+
+
+def asr_from_description(description: str | None) -> AsrSpec | None:
+    """The ASR model recorded beside the specs (a key no space name can take)."""
+    from mmrag.asr.base import AsrSpec
+
+    if not description or not description.startswith(DESCRIPTION_PREFIX):
+        return None
+    raw = json.loads(description[len(DESCRIPTION_PREFIX):]).get(ASR_KEY)
+    return AsrSpec.from_json(raw) if raw else None
+
+
+def description_with_asr(description: str, spec: AsrSpec | None) -> str:
+    raw = json.loads(description[len(DESCRIPTION_PREFIX):])
+    raw.pop(ASR_KEY, None)
+    if spec is not None:
+        raw[ASR_KEY] = spec.to_json()
+    return DESCRIPTION_PREFIX + json.dumps(raw)
 
 
 def meta_property(key: str) -> str:
@@ -451,6 +473,15 @@ class WeaviateStore(VectorStore):
             self._spaces = specs_from_description(self.name, config.description)
             self._meta = {p.name: p.data_type.value for p in config.properties if p.name.startswith("meta_")}
         return dict(self._spaces)
+
+    def asr_model(self) -> AsrSpec | None:
+        if not self.client.collections.exists(self.name):
+            return None
+        return asr_from_description(self._handle().config.get().description)
+
+    def record_asr_model(self, spec: AsrSpec | None) -> None:
+        description = self._handle().config.get().description
+        self._handle().config.update(description=description_with_asr(description, spec))
 
     def ensure_collection(self, spaces: Mapping[str, EmbedderSpec]) -> None:
         stored = self.spaces()

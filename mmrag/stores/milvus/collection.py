@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import MissingDependencyError, StoreError
@@ -14,12 +14,16 @@ from mmrag.stores.base import check_specs
 from mmrag.stores.milvus.late import NATIVE_LATE_MIN_VERSION, server_version
 from mmrag.stores.milvus.rows import BATCH_BYTES, QUERY_PAGE, token_collection
 from mmrag.stores.milvus.schema import (
+    ASR_PROPERTY,
     LAYOUT_PROPERTY,
     TOKENS_PER_ROW_PROPERTY,
     create_collection,
     parse_uri,
     read_spaces,
 )
+
+if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
 
 try:
     import pymilvus
@@ -116,6 +120,20 @@ class MilvusCollection:
         self._spaces = dict(spaces)
         for name in [self.collection, *self._token_collections()]:
             self.client.load_collection(name)
+
+    def asr_model(self) -> AsrSpec | None:
+        from mmrag.asr.base import AsrSpec
+
+        if not self.client.has_collection(self.collection):
+            return None
+        raw = self.client.describe_collection(self.collection).get("properties", {}).get(ASR_PROPERTY)
+        return AsrSpec.from_json(raw) if raw else None
+
+    def record_asr_model(self, spec: AsrSpec | None) -> None:
+        if spec is not None:
+            self.client.alter_collection_properties(self.collection, properties={ASR_PROPERTY: spec.to_json()})
+        elif self.asr_model() is not None:
+            self.client.drop_collection_properties(self.collection, property_keys=[ASR_PROPERTY])
 
     def _query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict[str, Any]]:
         rows = self.client.query(collection, filter=expr, output_fields=fields, limit=QUERY_PAGE)

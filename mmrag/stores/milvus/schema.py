@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
 SPACES_PROPERTY = "mmrag.spaces"
 LAYOUT_PROPERTY = "mmrag.late_layout"
 TOKENS_PER_ROW_PROPERTY = "mmrag.tokens_per_row"
+ASR_PROPERTY = "mmrag.asr"  # the AsrSpec (JSON) the collection's speech was transcribed with
 
 
 def parse_uri(uri: str) -> tuple[str, bool]:
