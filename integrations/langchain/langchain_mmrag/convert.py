@@ -12,32 +12,16 @@ Two directions, two shapes of metadata:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 
+from mmrag.fields import check_id, positive_int, time_span
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality, stable_id
 
 LOCATION_KEYS = ("page", "slide", "start", "end")
-MAX_ID_CHARS = 64  # the id column's width in every mmrag store
-
-
-def check_id(chunk_id: str) -> str:
-    if not isinstance(chunk_id, str) or not chunk_id or len(chunk_id) > MAX_ID_CHARS:
-        raise ValueError(f"document id {chunk_id!r} must be a non-empty string of at most {MAX_ID_CHARS} characters")
-    return chunk_id
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
-
-
-def _seconds(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    return float(value) if ok else None
 
 
 def chunk_from_metadata(chunk_id: str, text: str, metadata: Mapping[str, Any]) -> Chunk:
@@ -49,22 +33,20 @@ def chunk_from_metadata(chunk_id: str, text: str, metadata: Mapping[str, Any]) -
     """
     meta = dict(metadata)
     source = meta.get("source") if isinstance(meta.get("source"), str) else ""
-    start, end = _seconds(meta.get("start")), _seconds(meta.get("end"))
-    if start is None or end is None or end < start:
-        start = end = None
+    start, end = time_span(meta.get("start"), meta.get("end"))
     image = ImageRef.from_dict(meta["image"]) if isinstance(meta.get("image"), Mapping) else None
     modality = Modality.parse(meta.get("modality", Modality.IMAGE if image else Modality.TEXT))
     doc_id = meta.get("doc_id") if isinstance(meta.get("doc_id"), str) and meta.get("doc_id") else None
     return Chunk(
-        id=check_id(chunk_id),
+        id=check_id(chunk_id, "document id"),
         doc_id=doc_id or stable_id("langchain", source or chunk_id),
         source=source,
         modality=modality,
         text=text,
         context=str(meta.get("context") or ""),
         image=image,
-        page=_positive_int(meta.get("page")),
-        slide=_positive_int(meta.get("slide")),
+        page=positive_int(meta.get("page")),
+        slide=positive_int(meta.get("slide")),
         start=start,
         end=end,
         metadata=meta,
@@ -76,7 +58,7 @@ def image_chunk(chunk_id: str, uri: str, metadata: Mapping[str, Any]) -> Chunk:
     meta = {"source": uri, **metadata}
     ref = ImageRef(source=uri, kind=ImageKind.FILE)
     return Chunk(
-        id=check_id(chunk_id),
+        id=check_id(chunk_id, "document id"),
         doc_id=stable_id("langchain", uri),
         source=uri,
         modality=Modality.IMAGE,

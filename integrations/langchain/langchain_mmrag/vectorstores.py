@@ -11,10 +11,11 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.vectorstores import VectorStore
 
-from langchain_mmrag.convert import check_id, chunk_from_metadata, chunk_to_document, image_chunk
+from langchain_mmrag.convert import chunk_from_metadata, chunk_to_document, image_chunk
 from langchain_mmrag.embeddings import MmragEmbeddings, as_embedder, check_image_paths
 from langchain_mmrag.search import search_options
 from mmrag.embedding.base import Embedder
+from mmrag.fields import check_id
 from mmrag.index import Index
 from mmrag.stores import SearchMode, SearchRequest
 
@@ -77,7 +78,7 @@ class MmragVectorStore(VectorStore):
         given = ids or [None] * len(texts)
         if not len(texts) == len(metadatas) == len(given):
             raise ValueError(f"{len(texts)} texts, {len(metadatas)} metadatas and {len(given)} ids do not line up")
-        out = [check_id(i) if i else str(uuid.uuid4()) for i in given]
+        out = [check_id(i, "document id") if i else str(uuid.uuid4()) for i in given]
         chunks = [chunk_from_metadata(i, t, m) for i, t, m in zip(out, texts, metadatas)]
         self.index.add(chunks)
         return out
@@ -89,7 +90,7 @@ class MmragVectorStore(VectorStore):
         the pixels, text spaces the file name and any ``caption`` metadata."""
         uris = check_image_paths(uris)
         metadatas = metadatas or [{} for _ in uris]
-        out = [check_id(i) for i in ids] if ids else [str(uuid.uuid4()) for _ in uris]
+        out = [check_id(i, "document id") for i in ids] if ids else [str(uuid.uuid4()) for _ in uris]
         if not len(uris) == len(metadatas) == len(out):
             raise ValueError(f"{len(uris)} uris, {len(metadatas)} metadatas and {len(out)} ids do not line up")
         self.index.add([image_chunk(i, u, m) for i, u, m in zip(out, uris, metadatas)])

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mmrag.errors import StoreError
-from mmrag.stores.milvus.rows import OUTPUT_FIELDS, row_to_chunk
+from mmrag.stores.milvus.rows import OUTPUT_FIELDS, row_key, row_to_chunk
 from mmrag.types import Chunk, Hit
 
 try:
@@ -87,12 +87,13 @@ def token_rows(chunks: Sequence[Chunk], tokens: Sequence[Any], gen: str, per_row
             block = mat[start : start + per_row]
             flat = np.zeros(per_row * mat.shape[1], dtype=np.float32)
             flat[: block.size] = block.ravel()
-            rows.append({"chunk_id": chunk.id, "doc_id": chunk.doc_id, "gen": gen, "n": len(block), "vec": flat.tolist()})
+            rows.append({"chunk_id": row_key(chunk.id), "doc_id": row_key(chunk.doc_id), "gen": gen, "n": len(block), "vec": flat.tolist()})
     return rows
 
 
 def tokens_by_chunk(rows: Sequence[Mapping[str, Any]], gens: Mapping[str, str], dim: int) -> dict[str, np.ndarray]:
-    """Each chunk's ``(n, dim)`` token matrix from its companion rows, only rows of its current generation."""
+    """Each chunk's ``(n, dim)`` token matrix (by row key) from its companion rows,
+    only rows of its current generation (``gens`` is by row key too)."""
     found: dict[str, list[np.ndarray]] = {}
     for row in rows:
         if row["gen"] == gens[row["chunk_id"]]:

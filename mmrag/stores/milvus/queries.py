@@ -19,7 +19,11 @@ from mmrag.stores.milvus.rows import (
     IDS_PER_EXPR,
     OUTPUT_FIELDS,
     dense_field,
-    ids_expr,
+    DOC_ID_KEY,
+    is_hashed,
+    keyed_filters,
+    keys_expr,
+    row_key,
     row_to_chunk,
     token_collection,
 )
@@ -38,10 +42,11 @@ class MilvusQueries(MilvusCollection):
     def get(self, ids: Sequence[str]) -> list[Chunk]:
         if not ids or not self.spaces():
             return []
-        rows: dict[str, dict[str, Any]] = {}
+        found: dict[str, Chunk] = {}
         for part in batched(list(dict.fromkeys(ids)), IDS_PER_EXPR):
-            rows.update({r["id"]: r for r in self.client.get(self.collection, ids=list(part), output_fields=OUTPUT_FIELDS)})
-        return [row_to_chunk(rows[i]) for i in ids if i in rows]
+            rows = self.client.get(self.collection, ids=[row_key(i) for i in part], output_fields=OUTPUT_FIELDS)
+            found.update((c.id, c) for c in map(row_to_chunk, rows))
+        return [found[i] for i in ids if i in found]
 
 
     # -- the primitives under VectorStore.search ---------------------------------
@@ -49,18 +54,22 @@ class MilvusQueries(MilvusCollection):
         stored = self._spaces or {}
         return {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
 
+    @staticmethod
+    def _expr(request: SearchRequest) -> str:
+        """The request's filters as a Milvus expression (id and doc_id values as their stored keys)."""
+        return to_milvus_filter(keyed_filters(request.filters), FILTER_FIELDS)
+
     def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
-        return self._dense(self._pooled(request), to_milvus_filter(request.filters, FILTER_FIELDS), limit)
+        return self._dense(self._pooled(request), self._expr(request), limit)
 
     def bm25_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
-        return self._bm25(request.text, to_milvus_filter(request.filters, FILTER_FIELDS), limit)
+        return self._bm25(request.text, self._expr(request), limit)
 
     def rrf_hits(self, request: SearchRequest) -> list[Hit]:
-        expr = to_milvus_filter(request.filters, FILTER_FIELDS)
-        return self._fused(self._pooled(request), request.text, expr, request.k, request.depth, request.rrf_k)
+        return self._fused(self._pooled(request), request.text, self._expr(request), request.k, request.depth, request.rrf_k)
 
     def late_hits(self, request: SearchRequest) -> list[Hit]:
-        return self._late(request, self._pooled(request), to_milvus_filter(request.filters, FILTER_FIELDS))
+        return self._late(request, self._pooled(request), self._expr(request))
 
     def _hits(self, rows: Sequence[Mapping[str, Any]], key: str, transform: Callable[[float], float] = float) -> list[Hit]:
         hits = []
@@ -146,15 +155,16 @@ class MilvusQueries(MilvusCollection):
         rows = self._fused_rows(pooled, request.text, expr, request.depth, request.depth, request.rrf_k, ["late_gen"])
         first = self._hits(rows, "rrf")
         gens = {r["id"]: r["entity"]["late_gen"] for r in rows}
-        tokens = {s: self._tokens(s, gens) for s in queries}
+        ids = {r["id"]: hit.chunk.id for r, hit in zip(rows, first)}
+        tokens = {s: {ids[key]: vecs for key, vecs in self._tokens(s, gens).items()} for s in queries}
         return rerank_maxsim(first, queries, tokens, request.k)
 
     def _tokens(self, space: str, gens: Mapping[str, str]) -> dict[str, np.ndarray]:
-        """The stored token vectors of these chunks (only rows of each chunk's current generation)."""
+        """The stored token vectors of these chunks by row key (only rows of each chunk's current generation)."""
         name = token_collection(self.collection, space)
         rows: list[dict[str, Any]] = []
         for part in batched(list(gens), IDS_PER_EXPR):
-            rows.extend(self._query_all(name, ids_expr("chunk_id", part), ["chunk_id", "gen", "n", "vec"]))
+            rows.extend(self._query_all(name, keys_expr("chunk_id", part), ["chunk_id", "gen", "n", "vec"]))
         return tokens_by_chunk(rows, gens, (self._spaces or {})[space].dim)
 
     def sources(self) -> list[SourceInfo]:
@@ -164,7 +174,15 @@ class MilvusQueries(MilvusCollection):
         for row in self._query_all(self.collection, "", ["doc_id", "source"]):
             entry = counts.setdefault(row["doc_id"], [row["source"], 0])
             entry[1] += 1
-        return sorted((SourceInfo(src, doc, n) for doc, (src, n) in counts.items()), key=lambda s: s.source)
+        doc_ids = {key: self._caller_doc_id(key) for key in counts}
+        return sorted((SourceInfo(src, doc_ids[key], n) for key, (src, n) in counts.items()), key=lambda s: s.source)
+
+    def _caller_doc_id(self, key: str) -> str:
+        """The caller's doc_id stored under ``key`` (read back from one of its rows when hashed)."""
+        if not is_hashed(key):
+            return key
+        (row,) = self.client.query(self.collection, filter=keys_expr("doc_id", [key]), output_fields=["metadata"], limit=1)
+        return row["metadata"][DOC_ID_KEY]
 
     def info(self) -> list[CollectionInfo]:
         out = []

@@ -3,6 +3,8 @@ into batches that fit one gRPC message. Pure functions, testable without Milvus.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -30,6 +32,25 @@ BATCH_ROWS = 1000
 TOKEN_BATCH_ROWS = 8192
 QUERY_PAGE = 16384  # Milvus' largest query window
 IDS_PER_EXPR = 1000  # ids per `in [...]` expression: keeps expressions far below Milvus' length limit
+KEY_BYTES = 64  # the width of the id and doc_id key columns (Milvus counts UTF-8 bytes)
+HASHED_PREFIX = "~h:"
+# Where a row keeps the caller's id and doc_id when its key columns hold their hashes.
+ID_KEY, DOC_ID_KEY = "_mmrag_id", "_mmrag_doc_id"
+
+
+def row_key(value: str) -> str:
+    """The fixed-width key a chunk or source id is stored under: the id itself when
+    it fits the key column, else ``~h:`` + a SHA-256 of it (a file path used as an
+    id easily passes 64 bytes). Keys of existing rows never change: every id that
+    fitted before is stored as it is."""
+    if len(value.encode("utf-8")) <= KEY_BYTES and not value.startswith(HASHED_PREFIX):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return HASHED_PREFIX + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def is_hashed(key: str) -> bool:
+    return key.startswith(HASHED_PREFIX)
 
 
 def dense_field(space: str) -> str:
@@ -49,9 +70,15 @@ def _clip(text: str, limit: int = MAX_VARCHAR) -> str:
 
 def chunk_to_row(chunk: Chunk, vectors: Mapping[str, np.ndarray]) -> dict[str, Any]:
     """A chunk row; ``vectors`` holds one ``(dim,)`` vector per space (pooled for multi-vector spaces)."""
+    metadata = dict(chunk.metadata)
+    key, doc_key = row_key(chunk.id), row_key(chunk.doc_id)
+    if key != chunk.id:
+        metadata[ID_KEY] = chunk.id
+    if doc_key != chunk.doc_id:
+        metadata[DOC_ID_KEY] = chunk.doc_id
     row: dict[str, Any] = {
-        "id": chunk.id,
-        "doc_id": chunk.doc_id,
+        "id": key,
+        "doc_id": doc_key,
         "source": _clip(chunk.source, 4096),
         "modality": chunk.modality.value,
         "page": chunk.page,
@@ -62,7 +89,7 @@ def chunk_to_row(chunk: Chunk, vectors: Mapping[str, np.ndarray]) -> dict[str, A
         "context": _clip(chunk.context, 4096),
         "content": _clip(chunk.embed_text),
         "image": chunk.image.to_dict() if chunk.image else None,
-        "metadata": dict(chunk.metadata),
+        "metadata": metadata,
     }
     for space, vec in vectors.items():
         row[dense_field(space)] = np.asarray(vec, dtype=np.float32).tolist()
@@ -70,9 +97,12 @@ def chunk_to_row(chunk: Chunk, vectors: Mapping[str, np.ndarray]) -> dict[str, A
 
 
 def row_to_chunk(row: Mapping[str, Any]) -> Chunk:
+    """The chunk a row holds, under the caller's ids (not the hashed keys)."""
+    metadata = dict(row.get("metadata") or {})
+    chunk_id, doc_id = metadata.pop(ID_KEY, row["id"]), metadata.pop(DOC_ID_KEY, row["doc_id"])
     return Chunk(
-        id=row["id"],
-        doc_id=row["doc_id"],
+        id=chunk_id,
+        doc_id=doc_id,
         source=row["source"],
         modality=Modality(row["modality"]),
         text=row["text"],
@@ -82,7 +112,7 @@ def row_to_chunk(row: Mapping[str, Any]) -> Chunk:
         slide=row.get("slide"),
         start=row.get("t_start"),
         end=row.get("t_end"),
-        metadata=row.get("metadata") or {},
+        metadata=metadata,
     )
 
 
@@ -117,5 +147,25 @@ def plan_batches(sizes: Sequence[int], max_bytes: int = BATCH_BYTES, max_rows: i
 
 
 def ids_expr(field: str, ids: Sequence[str]) -> str:
-    return f"{field} in [{', '.join(literal(i, field) for i in ids)}]"
+    """``field in [...]`` over the keys of the caller's ``ids``."""
+    return keys_expr(field, [row_key(i) for i in ids])
+
+
+def keys_expr(field: str, keys: Sequence[str]) -> str:
+    """``field in [...]`` over stored keys."""
+    return f"{field} in [{', '.join(literal(k, field) for k in keys)}]"
+
+
+def keyed_filters(filters: Any) -> Any:
+    """``filters`` with values on the id and doc_id columns turned into their stored keys."""
+    if not isinstance(filters, Mapping):
+        return filters
+    out = dict(filters)
+    for name in ("id", "chunk_id", "doc_id"):
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = row_key(value)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            out[name] = [row_key(v) if isinstance(v, str) else v for v in value]
+    return out
 

@@ -27,9 +27,12 @@ from mmrag.stores.milvus.rows import (
     TOKEN_BATCH_ROWS,
     chunk_to_row,
     dense_field,
+    ID_KEY,
     ids_expr,
+    is_hashed,
     plan_batches,
     row_bytes,
+    row_key,
     token_collection,
 )
 from mmrag.types import Chunk
@@ -53,8 +56,20 @@ class MilvusWriter(MilvusCollection):
             return {}
         out: dict[str, set[str]] = {}
         for part in batched(list(dict.fromkeys(doc_ids)), IDS_PER_EXPR):
-            for row in self._query_all(self.collection, ids_expr("doc_id", part), ["id", "doc_id"]):
-                out.setdefault(row["doc_id"], set()).add(row["id"])
+            doc_of = {row_key(d): d for d in part}
+            rows = self._query_all(self.collection, ids_expr("doc_id", part), ["id", "doc_id"])
+            ids = self._caller_ids([r["id"] for r in rows])
+            for row in rows:
+                out.setdefault(doc_of[row["doc_id"]], set()).add(ids[row["id"]])
+        return out
+
+    def _caller_ids(self, keys: Sequence[str]) -> dict[str, str]:
+        """The caller's chunk id of each stored key (read back only for hashed keys)."""
+        out = {k: k for k in keys}
+        hashed = [k for k in keys if is_hashed(k)]
+        for part in batched(hashed, IDS_PER_EXPR):
+            for row in self.client.get(self.collection, ids=list(part), output_fields=["id", "metadata"]):
+                out[row["id"]] = row["metadata"][ID_KEY]
         return out
 
     def write_source(
@@ -97,11 +112,12 @@ class MilvusWriter(MilvusCollection):
             rows = [self._row(chunks[i], vectors, i, gen) for i in order]
             for batch in plan_batches([row_bytes(r) for r in rows], self.batch_bytes):
                 part = [rows[i] for i in batch]
-                write = self.client.upsert if part[0]["id"] in before else self.client.insert
-                if part[0]["id"] not in before and part[-1]["id"] in before:  # a batch straddling both kinds
+                ids = [chunks[order[i]].id for i in batch]
+                write = self.client.upsert if ids[0] in before else self.client.insert
+                if ids[0] not in before and ids[-1] in before:  # a batch straddling both kinds
                     write = self.client.upsert
                 self._retry(lambda w=write, p=part: w(self.collection, p))
-                written.extend(r["id"] for r in part)
+                written.extend(ids)
         except Exception as exc:
             try:
                 self._rollback(before, written, snapshot, gen)
@@ -153,13 +169,13 @@ class MilvusWriter(MilvusCollection):
             fields += [NativeLate.field(s) for s in self._multi()]
         rows: list[dict[str, Any]] = []
         for part in batched(list(ids), IDS_PER_EXPR):
-            rows.extend(self.client.get(self.collection, ids=list(part), output_fields=fields))
+            rows.extend(self.client.get(self.collection, ids=[row_key(i) for i in part], output_fields=fields))
         return [{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in rows]
 
     def _rollback(self, before: set[str], written: list[str], snapshot: list[dict[str, Any]], gen: str) -> None:
         fresh = [i for i in written if i not in before]
         for part in batched(fresh, IDS_PER_EXPR):
-            self._retry(lambda p=part: self.client.delete(self.collection, ids=list(p)))
+            self._retry(lambda p=part: self.client.delete(self.collection, ids=[row_key(i) for i in p]))
         for batch in plan_batches([row_bytes(r) for r in snapshot], self.batch_bytes):
             self._retry(lambda b=batch: self.client.upsert(self.collection, [snapshot[i] for i in b]))
         for name in self._token_collections():
@@ -169,14 +185,15 @@ class MilvusWriter(MilvusCollection):
         """Chunk rows first, then their token rows: a crash in between leaves only
         unreachable token rows, never a chunk without its tokens."""
         for part in batched(list(ids), IDS_PER_EXPR):
-            self.client.delete(self.collection, ids=list(part))
+            self.client.delete(self.collection, ids=[row_key(i) for i in part])
             for name in self._token_collections():
                 self.client.delete(name, filter=ids_expr("chunk_id", part))
 
     def delete(self, ids: Sequence[str]) -> int:
         if not ids or not self.spaces():
             return 0
-        found = [r["id"] for r in self.client.get(self.collection, ids=list(dict.fromkeys(ids)), output_fields=["id"])]
+        asked = {row_key(i): i for i in ids}
+        found = [asked[r["id"]] for r in self.client.get(self.collection, ids=list(asked), output_fields=["id"])]
         self._delete_rows(found)
         return len(found)
 

@@ -19,12 +19,13 @@ from llama_index.core.vector_stores.types import (
     VectorStoreQueryMode,
     VectorStoreQueryResult,
 )
-from llama_index.vector_stores.mmrag.convert import check_id, chunk_to_node, node_to_chunk
+from llama_index.vector_stores.mmrag.convert import chunk_to_node, node_to_chunk
 from pydantic import PrivateAttr
 
 from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors
 from mmrag.errors import FilterError, LoaderError, ModelMismatchError
+from mmrag.fields import check_id
 from mmrag.index import Index
 from mmrag.stores import Range, SearchMode, SearchRequest
 from mmrag.stores.base import check_specs

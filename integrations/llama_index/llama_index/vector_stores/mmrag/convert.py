@@ -9,33 +9,17 @@ start/end, modality and the image reference.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from llama_index.core.schema import BaseNode, ImageNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
+from mmrag.fields import positive_int, time_span
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality, stable_id
 
-MAX_ID_CHARS = 64  # the id column's width in every mmrag store
 # Keys mmrag adds to a node's metadata; kept out of the text an embedder or LLM sees.
 MMRAG_KEYS = ("chunk_id", "doc_id", "modality", "page", "slide", "start", "end", "context", "image", "title_path")
-
-
-def check_id(value: str, what: str) -> str:
-    if not value or len(value) > MAX_ID_CHARS:
-        raise ValueError(f"{what} {value!r} must be a non-empty string of at most {MAX_ID_CHARS} characters")
-    return value
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
-
-
-def _seconds(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
-    return float(value) if ok else None
 
 
 def _image_ref(node: BaseNode) -> ImageRef | None:
@@ -55,9 +39,7 @@ def node_to_chunk(node: BaseNode) -> Chunk:
     meta = node.metadata
     image = _image_ref(node)
     source = meta.get("source") or meta.get("file_path") or (image.source if image else "")
-    start, end = _seconds(meta.get("start")), _seconds(meta.get("end"))
-    if start is None or end is None or end < start:
-        start = end = None
+    start, end = time_span(meta.get("start"), meta.get("end"))
     modality = Modality.IMAGE if isinstance(node, ImageNode) else Modality.parse(meta.get("modality", "text"))
     return Chunk(
         id=node.node_id,
@@ -67,8 +49,8 @@ def node_to_chunk(node: BaseNode) -> Chunk:
         text=node.get_content(),
         context=str(meta.get("context") or ""),
         image=image,
-        page=_positive_int(meta.get("page")),
-        slide=_positive_int(meta.get("slide")),
+        page=positive_int(meta.get("page")),
+        slide=positive_int(meta.get("slide")),
         start=start,
         end=end,
         metadata=node_to_metadata_dict(node, remove_text=True, flat_metadata=False),
