@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from mmrag.errors import MmragError
 from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 
@@ -120,6 +121,8 @@ def ingest(
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="single: one process; daft: a Daft pipeline (extra 'distributed')")] = Engine.SINGLE,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="Run the Daft pipeline on this Ray cluster: 'auto' or ray://head:10001")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Daft: instances of each stage (local processes or Ray actors)")] = None,
+    max_file_mb: Annotated[float, typer.Option("--max-file-mb", min=0.001, help="Refuse any file over this many MB (on disk, or its zip parts inflated)")] = DEFAULT_MAX_FILE_MB,
+    follow_links: Annotated[bool, typer.Option("--follow-links", help="Read symlinks that lead out of a folder being ingested (skipped by default)")] = False,
 ) -> None:
     """Load, chunk, embed and store files; exit code 1 if any file failed.
 
@@ -148,8 +151,9 @@ def ingest(
                 report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
             else:
                 index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
-                bar.update(task, total=len(index.ingestor.files(paths)))
-                report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe)
+                index.max_file_mb = max_file_mb
+                bar.update(task, total=len(index.ingestor.files(paths, follow_links=follow_links)))
+                report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
                 index.close()
     except MmragError as exc:
         err.print(f"error: {exc}", markup=False)

@@ -15,6 +15,7 @@ from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, take_rows
 from mmrag.errors import InvalidArgument
 from mmrag.ingest import Ingestor, IngestReport, Plan, ProgressHook
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
 from mmrag.loaders import Loader
 from mmrag.retrieval.collapse import collapse_page_renders
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
@@ -40,7 +41,8 @@ class Index:
 
     ``store`` is a URI (``*.db``, ``milvus://host:19530``, ``http(s)://...``) or a
     ``VectorStore``; ``embedder`` is one embedder (stored as space ``text``) or an
-    ``EmbeddingSpaces``; it defaults to the offline MiniLM.
+    ``EmbeddingSpaces``; it defaults to the offline MiniLM. ``max_file_mb``: ingest
+    refuses a file larger than this (on disk, or its zip parts inflated); None: no limit.
     """
 
     def __init__(
@@ -52,12 +54,14 @@ class Index:
         window: WindowOptions | None = None,
         loaders: list[Loader] | None = None,
         asr_model: str | Transcriber | None = None,
+        max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
     ) -> None:
         self.store = open_store(store, collection) if isinstance(store, str) else store
         embedder = embedder or SentenceTransformerEmbedder()
         self.spaces = embedder if isinstance(embedder, EmbeddingSpaces) else EmbeddingSpaces({"text": embedder})
         self.window = window or WindowOptions()
         self.loaders = loaders  # None: the Ingestor's default (mmrag.ingest.loaders_for)
+        self.max_file_mb = check_budget(max_file_mb)  # per-file budget of ingest (mmrag.ingest.budget); None: none
         if asr_model is not None:  # speech of audio and video files (Whisper id or path, or any Transcriber)
             if loaders is not None:
                 raise ValueError("pass asr_model to your MediaLoader when you give loaders yourself")
@@ -70,32 +74,36 @@ class Index:
     @cached_property
     def ingestor(self) -> Ingestor:
         """The one ingestor of this index (built on first use: it opens the manifest)."""
-        return Ingestor(self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), loaders=self.loaders)
+        return Ingestor(
+            self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), loaders=self.loaders,
+            max_file_mb=self.max_file_mb,
+        )
 
     @overload
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: Literal[False] = False, retranscribe: bool = False,
+        dry_run: Literal[False] = False, retranscribe: bool = False, follow_links: bool = False,
     ) -> IngestReport: ...
 
     @overload
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: Literal[True], retranscribe: bool = False,
+        dry_run: Literal[True], retranscribe: bool = False, follow_links: bool = False,
     ) -> Plan: ...
 
     def ingest(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        dry_run: bool = False, retranscribe: bool = False,
+        dry_run: bool = False, retranscribe: bool = False, follow_links: bool = False,
     ) -> IngestReport | Plan:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
         ``prune``: also remove the sources under ``paths`` gone from disk. ``dry_run``:
         write nothing and return the ``Plan`` of what a run would do. ``retranscribe``:
         accept an ASR model other than the one the collection recorded, and read the
-        files under ``paths`` again with it (otherwise that is refused)."""
+        files under ``paths`` again with it (otherwise that is refused). ``follow_links``:
+        read symlinks that lead out of a folder being ingested (skipped with a note by default)."""
         if dry_run:
-            return self.ingestor.plan(paths, prune=prune, retranscribe=retranscribe)
-        return self.ingestor.run(paths, on_file, prune=prune, retranscribe=retranscribe)
+            return self.ingestor.plan(paths, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
+        return self.ingestor.run(paths, on_file, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
 
     def add(self, chunks: Sequence[Chunk], vectors: Mapping[str, SpaceVectors] | None = None) -> list[str]:
         """Upsert ``chunks`` embedded in every space (multi-vector spaces too),

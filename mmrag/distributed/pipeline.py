@@ -239,7 +239,9 @@ class DaftIngestor:
                     on_file(outcome)
 
             todo: list[tuple[int, FileState]] = []
-            files = driver.files(paths)
+            files, skipped = driver.walk(paths)
+            for order, outcome in enumerate(skipped, start=-len(skipped)):  # first in the report
+                done(order, outcome)
             for start, batch in zip(range(0, len(files), LOOKUP_BATCH), batched(files, LOOKUP_BATCH)):
                 for order, item in enumerate(driver.triage(list(batch)), start):
                     if isinstance(item, FileOutcome):

@@ -13,6 +13,7 @@ from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import InvalidArgument, LoaderError
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
 from mmrag.ingest.report import FileOutcome, IngestReport, Plan, ProgressHook, Status, failure
 from mmrag.ingest.steps import (
     EMBED_BATCH_CHUNKS,
@@ -20,10 +21,10 @@ from mmrag.ingest.steps import (
     commit,
     commit_many,
     doc_id_for,
-    iter_files,
     loaders_for,
     prepare,
 )
+from mmrag.ingest.walk import walk
 from mmrag.loaders import Loader, find_loader
 from mmrag.loaders.ocr_cache import OcrCache, cache_file_for, use_cache
 from mmrag.manifest import (
@@ -61,10 +62,12 @@ class Ingestor:
     loaders: list[Loader] | None = None  # default: every loader; page renders only if some space embeds images
     batch_chunks: int = EMBED_BATCH_CHUNKS  # small sources are embedded and inserted together up to this many chunks
     ocr_cache: OcrCache | None = None  # default: a file beside an embedded store, so re-runs read no picture twice
+    max_file_mb: float | None = DEFAULT_MAX_FILE_MB  # a file over this (on disk, or inflated zip parts) is refused; None: no limit
 
     def __post_init__(self) -> None:
         if self.batch_chunks < 1:
             raise InvalidArgument(f"batch_chunks must be >= 1, got {self.batch_chunks}")
+        self.max_file_mb = check_budget(self.max_file_mb)
         if self.manifest is None:
             self.manifest = open_manifest(self.store)
         if self.loaders is None:
@@ -99,10 +102,11 @@ class Ingestor:
 
     def run(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        retranscribe: bool = False,
+        retranscribe: bool = False, follow_links: bool = False,
     ) -> IngestReport:
         """Ingest ``paths``; with ``prune``, also remove the sources under them that are gone from disk.
-        ``retranscribe``: accept an ASR model other than the collection's and read the files again."""
+        ``retranscribe``: accept an ASR model other than the collection's and read the files again.
+        ``follow_links``: read symlinks that lead out of a folder being ingested (skipped by default)."""
         started = time.perf_counter()
         paths = list(paths)
         self.store.ensure_collection(self.spaces.specs())
@@ -114,6 +118,9 @@ class Ingestor:
             if on_file:
                 on_file(outcome)
 
+        files, skipped = self.walk(paths, follow_links=follow_links)
+        for outcome in skipped:
+            done(outcome)
         pending: list[Prepared] = []
 
         def write_pending() -> None:
@@ -121,7 +128,7 @@ class Ingestor:
                 done(outcome)
             pending.clear()
 
-        for batch in batched(self.files(paths), LOOKUP_BATCH):
+        for batch in batched(files, LOOKUP_BATCH):
             for item in self.triage(batch):
                 prepared = item if isinstance(item, FileOutcome) else self._prepare(item)
                 if isinstance(prepared, FileOutcome):
@@ -139,17 +146,32 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def files(self, paths: Iterable[str | Path]) -> list[Path]:
-        """The files a run over ``paths`` would visit (never the store's own files),
-        each once even when ``paths`` overlap (``docs`` and ``docs/a.pdf``): two
-        copies of a source in one batch would both be inserted."""
+    def files(self, paths: Iterable[str | Path], *, follow_links: bool = False) -> list[Path]:
+        """The files a run over ``paths`` would visit (see ``walk``)."""
+        return self.walk(paths, follow_links=follow_links)[0]
+
+    def walk(self, paths: Iterable[str | Path], *, follow_links: bool = False) -> tuple[list[Path], list[FileOutcome]]:
+        """The files a run over ``paths`` would visit (never the store's own
+        files), each once even when ``paths`` overlap (``docs`` and
+        ``docs/a.pdf``): two copies of a source in one batch would both be
+        inserted. And the entries of folders it skips, with the reason
+        (links out of the folder unless ``follow_links``, FIFOs, devices...)."""
         seen: set[Path] = set()
-        out = []
-        for path in iter_files(paths, exclude=[self.store.local_path] if self.store.local_path else []):
-            if path.resolve() not in seen:
-                seen.add(path.resolve())
-                out.append(path)
-        return out
+        files: list[Path] = []
+        skipped: list[FileOutcome] = []
+        exclude = [self.store.local_path] if self.store.local_path else []
+        for item in walk(paths, exclude, follow_links=follow_links):
+            if isinstance(item, FileOutcome):
+                skipped.append(item)
+                continue
+            try:
+                key = item.resolve()
+            except (OSError, RuntimeError):  # a symlink loop given directly: kept, for its report line
+                key = item.absolute()
+            if key not in seen:
+                seen.add(key)
+                files.append(item)
+        return files, skipped
 
     def triage(self, paths: list[Path]) -> list[FileState | FileOutcome]:
         """Per file, in order: an outcome when it needs no loading (unchanged, or
@@ -180,7 +202,7 @@ class Ingestor:
 
     def _prepare(self, state: FileState) -> Prepared | FileOutcome:
         with use_cache(self.ocr_cache):  # a picture seen in this run or an earlier one is not OCR'd again
-            return prepare(self.chunker, state, self.loaders)
+            return prepare(self.chunker, state, self.loaders, self.max_file_mb)
 
     def _ingest(self, state: FileState) -> FileOutcome:
         prepared = self._prepare(state)
@@ -221,7 +243,9 @@ class Ingestor:
             outcomes.append(FileOutcome(source, Status.REMOVED, chunks=removed))
         return outcomes
 
-    def plan(self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False) -> Plan:
+    def plan(
+        self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False, follow_links: bool = False
+    ) -> Plan:
         """What ``run`` would do, writing nothing. A file with no manifest entry
         whose source already has chunks (written by a killed run or before the
         manifest existed) is loaded and chunked to tell unchanged from replace."""
@@ -231,8 +255,9 @@ class Ingestor:
             check_specs(self.store.collection, stored, self.spaces.specs())
         self.check_asr(retranscribe=retranscribe)
         fingerprint = self.fingerprint
-        plan = Plan()
-        for batch in batched(self.files(paths), LOOKUP_BATCH):
+        files, skipped = self.walk(paths, follow_links=follow_links)
+        plan = Plan(problems=skipped)
+        for batch in batched(files, LOOKUP_BATCH):
             ids = [doc_id_for(p) for p in batch]
             known = self.manifest.lookup(ids) if self.manifest else {}
             for path, doc_id in zip(batch, ids):

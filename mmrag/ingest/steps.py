@@ -11,7 +11,9 @@ from pathlib import Path
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, join_rows, split_rows
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, enforce_budget
 from mmrag.ingest.report import FileOutcome, Status, failure
+from mmrag.ingest.walk import walk
 from mmrag.loaders import Loader, default_loaders, find_loader
 from mmrag.loaders import library_notes
 from mmrag.loaders.ocr import ocr_skipped_note
@@ -20,23 +22,11 @@ from mmrag.stores.base import VectorStore
 from mmrag.types import Chunk, stable_id
 
 
-def iter_files(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
-    """Files under ``paths`` in a stable order; hidden files and folders are
-    skipped, and so is anything under ``exclude`` (the store's own files)."""
-    skip = [e.resolve() for e in exclude]
-
-    def wanted(path: Path) -> bool:
-        return not any(path.resolve().is_relative_to(s) for s in skip)
-
-    for given in paths:
-        p = Path(given)
-        if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                rel = child.relative_to(p).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel) and wanted(child):
-                    yield child
-        elif wanted(p):
-            yield p
+def iter_files(paths: Iterable[str | Path], exclude: Iterable[Path] = (), *, follow_links: bool = False) -> Iterator[Path]:
+    """Files under ``paths`` in a stable order (``walk`` without its skipped
+    entries): hidden files and folders, anything under ``exclude`` (the store's
+    own files), non-regular files and links out of the folder are left out."""
+    return (p for p in walk(paths, exclude, follow_links=follow_links) if isinstance(p, Path))
 
 
 def doc_id_for(path: Path) -> str:
@@ -78,9 +68,13 @@ def loaders_for(spaces: EmbeddingSpaces) -> list[Loader]:
     return default_loaders(render_pages=spaces.embeds_images)
 
 
-def prepare(chunker: Chunker, state: FileState, loaders: list[Loader] | None = None) -> Prepared | FileOutcome:
-    """Load and chunk one file (hashing it first, for its manifest entry)."""
+def prepare(
+    chunker: Chunker, state: FileState, loaders: list[Loader] | None = None, max_file_mb: float | None = DEFAULT_MAX_FILE_MB
+) -> Prepared | FileOutcome:
+    """Load and chunk one file (hashing it first, for its manifest entry); a file
+    over ``max_file_mb`` (see ``mmrag.ingest.budget``) is refused before either."""
     try:
+        enforce_budget(state.path, state.size, max_file_mb)
         state = state.hashed()
         loader, note = find_loader(state.path, loaders)
         notes = (note,) if note else ()

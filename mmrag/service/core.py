@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmrag.errors import MmragError
-from mmrag.service.paths import contained
+from mmrag.ingest.walk import contained
 from mmrag.stores import SearchMode
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality
 
@@ -160,9 +160,7 @@ class Service:
         if not paths or isinstance(paths, str):
             raise RequestError("paths must be a non-empty list of files or folders under " + str(self.ingest_root))
         resolved = [contained(self.ingest_root / p, self.ingest_root) for p in paths]
-        with self._lock:
-            for f in self.index.ingestor.files(resolved):  # a symlink inside DIR may point out of it
-                contained(f, self.ingest_root)
+        with self._lock:  # links inside the folders that lead out of them are skipped, with a note
             report = self.index.ingest(resolved)
         self._images.clear()
         return report.to_dict()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from mmrag.service.citations import cite, clock
 from mmrag.service.core import MAX_QUERY_CHARS, NotFound, RequestError, Service
-from mmrag.service.paths import PathRefused
+from mmrag.ingest.walk import PathRefused
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +100,11 @@ def test_ingest_only_under_the_allowed_folder(index, corpus: Path, tmp_path: Pat
     for bad in ["../secret.md", str(outside), "link.md", "/etc"]:
         with pytest.raises(PathRefused, match="outside the folder"):
             writer.ingest([bad])
+    walked = writer.ingest(["."])  # a folder's link out of it is skipped with a note, its own file read
+    status = {Path(f["path"]).name: (f["status"], f["reason"]) for f in walked["files"]}
+    assert status["link.md"][0] == "skipped" and "outside the folder being ingested" in status["link.md"][1]
+    assert status["memo.md"][0] == "ingested"
+    assert not any("secret" in s["source"] for s in writer.sources())
     (allowed / "link.md").unlink()
     report = writer.ingest(["memo.md"])
     assert report["ingested"] == 1 if "ingested" in report else report
