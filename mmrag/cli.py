@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mmrag.errors import MmragError
-from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # each command imports what it runs: a BM25 search loads no loaders and no torch
     from mmrag.asr import Transcriber
+    from mmrag.ingest import FileOutcome, IngestReport, ProgressHook
     from mmrag.stores import VectorStore
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multimodal hybrid search for RAG.")
@@ -59,9 +58,9 @@ def _index(store: str, collection: str, model: str | None, image_model: str | No
     from mmrag.index import Index
     from mmrag.stores import open_store
 
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # the CLI draws its own progress; keep stdout clean
+    # The CLI draws its own progress; keep stdout clean. An environment variable, read when
+    # transformers first loads, so that a command without a model never imports it.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     opened = open_store(store, collection, token=_token(store))
     # A collection records its models: a later search or ingest need not repeat them.
     recorded = opened.spaces()
@@ -137,6 +136,8 @@ def ingest(
     if dry_run:
         _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe))
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     try:
         with Progress(
             TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -10,21 +10,21 @@ from typing import TYPE_CHECKING, Literal, overload
 
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.base import Embedder
-from mmrag.embedding.images import ImageInput
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, take_rows
 from mmrag.errors import InvalidArgument
-from mmrag.ingest import Ingestor, IngestReport, Plan, ProgressHook
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
-from mmrag.loaders import Loader
 from mmrag.retrieval.collapse import collapse_page_renders
 from mmrag.stores import CollectionInfo, Fusion, SearchMode, SearchRequest, VectorStore, open_store
 from mmrag.stores.base import check_specs
 from mmrag.stores.filters import Filters
 from mmrag.types import Chunk, Hit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # ingestion's modules (loaders) load when an index first ingests: search needs none
     from mmrag.asr import Transcriber
+    from mmrag.embedding.images import ImageInput
+    from mmrag.ingest import Ingestor, IngestReport, Plan, ProgressHook
+    from mmrag.loaders import Loader
     from mmrag.reranking import Reranker
 
 
@@ -74,6 +74,8 @@ class Index:
     @cached_property
     def ingestor(self) -> Ingestor:
         """The one ingestor of this index (built on first use: it opens the manifest)."""
+        from mmrag.ingest import Ingestor
+
         return Ingestor(
             self.store, self.spaces, Chunker(self.spaces.tokenizer, self.window), loaders=self.loaders,
             max_file_mb=self.max_file_mb,
@@ -178,7 +180,7 @@ class Index:
             )
             return rerank.rerank(text, first, k=k, blend=blend)
         stored = self.store.spaces()
-        if stored:
+        if stored and mode is not SearchMode.BM25:  # BM25 reads no vectors: no model to check (or load)
             check_specs(self.store.collection, stored, self.spaces.specs())
         vectors = {} if mode is SearchMode.BM25 else self.spaces.embed_query(text or None, image)
         if weights is not None:

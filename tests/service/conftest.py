@@ -56,3 +56,13 @@ def index(built_store: str, text_embedder):
     idx = mmrag.Index(built_store, embedder=text_embedder)
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="module")
+def cold_store(built_store: str) -> str:
+    """``built_store`` for another process (a fresh CLI run, a server): Milvus Lite serves a
+    file from inside the process that opened it and holds its lock until exit, so release it."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    server_manager_instance.release_server(built_store)
+    return built_store
