@@ -8,6 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, overload
 
+import numpy as np
+
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.base import Embedder
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
@@ -198,6 +200,19 @@ class Index:
         page's text counted once (fetched deeper so ``k`` hits still come back)."""
         deeper = replace(request, k=request.k * 2)
         return collapse_page_renders(self.store.search(deeper))[: request.k]
+
+    def vectors(self, ids: Sequence[str], space: str | None = None) -> dict[str, np.ndarray]:
+        """The stored vectors of chunks by id (missing ids left out), in ``space``:
+        by default the collection's only space. For diversity re-ranking (MMR)
+        over what the store holds, without embedding the chunks again."""
+        specs = self.spaces.specs()
+        if space is None:
+            if len(specs) != 1:
+                raise InvalidArgument(f"this collection has several embedding spaces ({', '.join(specs)}); name one")
+            (space,) = specs
+        elif space not in specs:
+            raise InvalidArgument(f"no embedding space {space!r}; this collection has {', '.join(specs)}")
+        return self.store.vectors(ids, space)
 
     def info(self) -> list[CollectionInfo]:
         """Collections at the store's location with row counts and their models."""

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmrag.retrieval.scores import logistic
 from mmrag.types import Hit
 
 _WORD = re.compile(r"\w+")
@@ -110,7 +111,8 @@ def adaptive(
 def fuse_hits(candidates: Mapping[str, Sequence[Hit]], query: str, k: int, params: AdaptiveParams | None = None) -> list[Hit]:
     """The best ``k`` of a store's ``{"dense": hits, "bm25": hits}`` candidates, as new
     hits whose ``scores`` keep ``dense``/``bm25`` (where found) and add ``adaptive``
-    and ``bm25_weight``."""
+    (the fused z-score) and ``bm25_weight``. ``Hit.score`` is the logistic of the
+    fused z-score: in (0, 1), 0.5 for a hit that stands where its lists' average is."""
     dense = list(candidates.get("dense", ()))
     bm25 = list(candidates.get("bm25", ()))
     fused = adaptive(
@@ -126,6 +128,10 @@ def fuse_hits(candidates: Mapping[str, Sequence[Hit]], query: str, k: int, param
         scores_of.setdefault(h.chunk.id, {}).update(h.scores)
     ranked = sorted(fused.scores, key=lambda key: -fused.scores[key])[:k]
     return [
-        Hit(by_id[key].chunk, fused.scores[key], {**scores_of[key], "adaptive": fused.scores[key], "bm25_weight": fused.bm25_weight})
+        Hit(
+            by_id[key].chunk,
+            logistic(fused.scores[key]),
+            {**scores_of[key], "adaptive": fused.scores[key], "bm25_weight": fused.bm25_weight},
+        )
         for key in ranked
     ]

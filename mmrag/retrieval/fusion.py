@@ -53,12 +53,13 @@ def best_per_chunk(hits: Sequence[Hit]) -> list[Hit]:
 
 def weighted_hits(candidates: Mapping[str, Sequence[Hit]], weights: Sequence[float], k: int) -> list[Hit]:
     """``weights`` = (dense, bm25) over the min-max normalised ``candidates["dense"]``
-    and ``candidates["bm25"]``; each hit keeps both raw scores and ``weighted``."""
+    and ``candidates["bm25"]``; each hit keeps both raw scores and ``weighted`` (the
+    weighted sum). ``Hit.score`` is that sum over the weights' sum: in [0, 1]."""
     dense = {h.chunk.id: h for h in candidates.get("dense", ())}
     bm25 = {h.chunk.id: h for h in candidates.get("bm25", ())}
     fused = weighted([{i: h.score for i, h in dense.items()}, {i: h.score for i, h in bm25.items()}], weights)
     hits = []
     for i in sorted(fused, key=lambda i: -fused[i])[:k]:
         scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
-        hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i], scores))
+        hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i] / sum(weights), scores))
     return hits

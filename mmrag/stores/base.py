@@ -197,6 +197,11 @@ class VectorStore(ABC):
     def get(self, ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (missing ids are left out)."""
 
+    @abstractmethod
+    def vectors(self, ids: Sequence[str], space: str) -> dict[str, np.ndarray]:
+        """The stored ``(dim,)`` vectors of chunks in one space (pooled for a multi-vector
+        space), by id; missing ids are left out. For diversity (MMR) and inspection."""
+
     # -- the query policy, the same for every backend ---------------------------
     def search(self, request: SearchRequest) -> list[Hit]:
         """Hits best first. The policy lives here, once: alpha 0 is BM25 and 1 is
@@ -211,7 +216,8 @@ class VectorStore(ABC):
                 raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored)})")
         mode, alpha = request.mode, request.alpha
         if mode is SearchMode.LATE:
-            return self.late_hits(request)
+            tokens = sum(len(v) for v in request.vectors.values() if np.ndim(v) == 2)
+            return [Hit(h.chunk, h.score, {**h.scores, "maxsim_mean": h.score / tokens}) for h in self.late_hits(request)]
         if mode is SearchMode.BM25 or (mode is SearchMode.HYBRID and alpha == 0.0):
             return self.bm25_hits(request, request.k)
         if mode is SearchMode.DENSE or alpha == 1.0 or not request.text.strip():

@@ -596,6 +596,18 @@ class WeaviateStore(VectorStore):
             found.update({o.properties["chunk_id"]: properties_to_chunk(o.properties) for o in res.objects})
         return [found[i] for i in ids if i in found]
 
+    def vectors(self, ids: Sequence[str], space: str) -> dict[str, np.ndarray]:
+        stored = self.spaces()
+        if space not in stored:
+            raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored) or 'none'})")
+        name = pooled_name(space) if stored[space].multivector else space
+        out: dict[str, np.ndarray] = {}
+        for part in batched(list(dict.fromkeys(ids)), PAGE):
+            res = self._handle().query.fetch_objects_by_ids(
+                [object_uuid(i) for i in part], limit=len(part), include_vector=[name], return_properties=["chunk_id"])
+            out.update({o.properties["chunk_id"]: np.asarray(o.vector[name], dtype=np.float32) for o in res.objects})
+        return out
+
     # -- reads --------------------------------------------------------------
     # -- the primitives under VectorStore.search ---------------------------------
     def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:

@@ -76,10 +76,8 @@ def test_vector_store_round_trip_filters_and_delete(tmp_path: Path, text_embedde
     assert {d.id for d in store.similarity_search("bees", k=3, filters={"source": ["bees.md"]}, mode="dense")} == {"q", "d"}
     by_vector = store.similarity_search_by_vector(MmragEmbeddings(text_embedder).embed_query("espresso"), k=1)
     assert [d.id for d in by_vector] == ["e"]
-    (doc, relevance), = store.similarity_search_with_relevance_scores("espresso", k=1)
+    (doc, relevance), = store.similarity_search_with_relevance_scores("espresso", k=1, mode="dense")
     assert doc.id == "e" and 0.5 < relevance <= 1.0
-    with pytest.raises(ValueError, match="mode='dense'"):
-        store.similarity_search_with_relevance_scores("espresso", k=1, mode="hybrid")
     store.delete(["q"])
     assert [d.id for d in store.get_by_ids(["q", "d", "e"])] == ["d", "e"]
     # Deleting one chunk of a source keeps its siblings; the source is one doc in the core store.
@@ -187,3 +185,83 @@ async def test_async_paths(ingested: mmrag.Index, text_embedder: Any) -> None:
     docs = await MmragRetriever(index=ingested, k=2).ainvoke("bees swarming")
     assert [d.id for d in docs] == [h.chunk.id for h in ingested.search("bees swarming", k=2)]
     assert SearchMode.parse("hybrid") is SearchMode.HYBRID
+
+
+def test_cache_backed_embeddings_record_the_underlying_model(tmp_path: Path, text_embedder: Any) -> None:
+    """LangChain's cache idiom (namespace=embeddings.model) works, and adding or removing
+    the cache on an existing collection is accepted: the vectors are the same model's."""
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_core.stores import InMemoryByteStore
+
+    plain = MmragEmbeddings(text_embedder)
+    assert plain.model == "sentence-transformers/all-MiniLM-L6-v2"
+    cache = InMemoryByteStore()
+    cached = CacheBackedEmbeddings.from_bytes_store(plain, cache, namespace=plain.model)
+    uri = str(tmp_path / "cache.db")
+    MmragVectorStore(plain, uri=uri).add_texts(["Walruses climb onto ice with their tusks."], ids=["w"])
+    store = MmragVectorStore(cached, uri=uri)  # the cache added: accepted
+    store.add_texts(["Espresso is brewed under pressure."], ids=["e"])
+    assert len(list(cache.yield_keys())) == 1  # the document went through the cache
+    assert [d.id for d in store.similarity_search("espresso coffee", k=1, mode="dense")] == ["e"]
+    assert [d.id for d in MmragVectorStore(plain, uri=uri).similarity_search("walrus", k=1, mode="dense")] == ["w"]
+    # Any LangChain model: wrapped or not, the same spec; another model is still refused.
+    fake = DeterministicFakeEmbedding(size=8)
+    other = str(tmp_path / "fake.db")
+    MmragVectorStore(fake, uri=other).add_texts(["a"], ids=["a"])
+    MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(fake, InMemoryByteStore()), uri=other).add_texts(["b"])
+    with pytest.raises(ModelMismatchError):
+        MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(plain, InMemoryByteStore()), uri=other)
+
+
+MMR_TEXTS = {
+    "a": "Honey bees store honey in wax combs inside the hive.",
+    "b": "Honey bees keep their honey in wax combs in the hive.",
+    "c": "Inside the hive, honey bees store honey within wax combs.",
+    "d": "Bumblebees nest in the ground and make little honey.",
+}
+
+
+@pytest.fixture
+def mmr_store(tmp_path: Path, text_embedder: Any) -> MmragVectorStore:
+    store = MmragVectorStore(MmragEmbeddings(text_embedder), uri=str(tmp_path / "mmr.db"))
+    store.add_texts(list(MMR_TEXTS.values()), [{"topic": "bees"} for _ in MMR_TEXTS], ids=list(MMR_TEXTS))
+    return store
+
+
+async def test_mmr_trades_relevance_for_diversity(mmr_store: MmragVectorStore, text_embedder: Any) -> None:
+    """MMR over the store's own vectors: near-duplicates give way to the different document."""
+    q = "where do honey bees store honey"
+    similar = [d.id for d in mmr_store.similarity_search(q, k=2, mode="dense")]
+    assert "d" not in similar
+    mmr = [d.id for d in mmr_store.max_marginal_relevance_search(q, k=2, fetch_k=4, lambda_mult=0.3)]
+    assert mmr[0] == similar[0] and mmr[1] == "d"
+    # lambda 1 is relevance only: the dense order
+    assert [d.id for d in mmr_store.max_marginal_relevance_search(q, k=2, fetch_k=4, lambda_mult=1.0)] == similar
+    vector = MmragEmbeddings(text_embedder).embed_query(q)
+    assert [d.id for d in mmr_store.max_marginal_relevance_search_by_vector(vector, k=2, fetch_k=4, lambda_mult=0.3)] == mmr
+    assert [d.id for d in await mmr_store.amax_marginal_relevance_search(q, k=2, fetch_k=4, lambda_mult=0.3)] == mmr
+    retriever = mmr_store.as_retriever(search_type="mmr", search_kwargs={"k": 2, "fetch_k": 4, "lambda_mult": 0.3})
+    assert [d.id for d in retriever.invoke(q)] == mmr
+    docs = mmr_store.max_marginal_relevance_search(q, k=4, filter={"topic": "bees"})
+    assert sorted(d.id for d in docs) == sorted(MMR_TEXTS) and docs[0].metadata == {"topic": "bees"}
+    with pytest.raises(ValueError, match="MMR ranks dense hits"):
+        mmr_store.max_marginal_relevance_search(q, mode="bm25")
+    with pytest.raises(ValueError, match="lambda_mult is in"):
+        mmr_store.max_marginal_relevance_search(q, lambda_mult=2)
+
+
+async def test_relevance_scores_lie_in_unit_range_in_every_mode(ingested: mmrag.Index) -> None:
+    store = MmragVectorStore(index=ingested)
+    q = "battery storage for the solar farm and the coffee"
+    for options in ({}, {"mode": "dense"}, {"mode": "bm25"}, {"alpha": 0.3}, {"fusion": "rrf"}):
+        scored = store.similarity_search_with_relevance_scores(q, k=5, **options)
+        relevance = [r for _, r in scored]
+        assert len(scored) >= 3 and all(0.0 <= r <= 1.0 for r in relevance), options
+        assert relevance == sorted(relevance, reverse=True), options
+        assert [d.id for d, _ in scored] == [d.id for d in store.similarity_search(q, k=5, **options)]
+    assert [r for _, r in await store.asimilarity_search_with_relevance_scores(q, k=3)] == [
+        r for _, r in store.similarity_search_with_relevance_scores(q, k=3)]
+    best = scored[0][1]
+    retriever = store.as_retriever(search_type="similarity_score_threshold",
+                                   search_kwargs={"k": 5, "score_threshold": best, "fusion": "rrf"})
+    assert [d.id for d in retriever.invoke(q)] == [scored[0][0].id]

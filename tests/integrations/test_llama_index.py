@@ -321,3 +321,16 @@ def test_reader_follows_base_reader_conventions(tmp_path, text_embedder) -> None
     assert nodes[0].metadata["source"] == str(note)  # mmrag's own keys are kept
     with pytest.raises(ValueError, match="once"):
         reader.load_data(note, paths=[note])
+
+
+def test_similarities_lie_in_unit_range_in_every_mode(ingested: mmrag.Index, embed: MmragEmbedding) -> None:
+    store = MmragVectorStore(index=ingested)
+    q = "battery storage for the solar farm and the coffee"
+    modes = [(VectorStoreQueryMode.DEFAULT, {}), (VectorStoreQueryMode.SPARSE, {}), (VectorStoreQueryMode.HYBRID, {}),
+             (VectorStoreQueryMode.HYBRID, {"alpha": 0.3})]
+    for mode, kw in modes:
+        res = _query(store, embed, q, mode, k=5, **kw)
+        assert len(res.similarities) >= 3 and all(0.0 <= s <= 1.0 for s in res.similarities), mode
+        assert res.similarities == sorted(res.similarities, reverse=True), mode
+    nodes = VectorStoreIndex.from_vector_store(store, embed_model=embed).as_retriever(similarity_top_k=3).retrieve(q)
+    assert all(0.0 <= n.score <= 1.0 for n in nodes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from mmrag.retrieval.adaptive import AdaptiveParams, adaptive, coverage, fuse_hits, zscores
@@ -63,7 +65,9 @@ def test_fuse_hits_keeps_both_scores_and_does_not_mutate() -> None:
     out = fuse_hits({"dense": dense, "bm25": bm25}, "wind power", k=2)
     assert [h.chunk.id for h in out] == ["b", "a"]  # BM25's top hit covers the query fully
     assert out[0].scores["dense"] == 0.5 and out[0].scores["bm25"] == 7.0
-    assert out[0].score == out[0].scores["adaptive"] and out[0].scores["bm25_weight"] > 0.5
+    # the score is the logistic of the fused z-score, kept raw under "adaptive"
+    assert out[0].score == pytest.approx(1 / (1 + math.exp(-out[0].scores["adaptive"])))
+    assert 0 < out[1].score < out[0].score < 1 and out[0].scores["bm25_weight"] > 0.5
     assert [dict(h.scores) for h in dense + bm25] == before
     assert fuse_hits({"dense": [], "bm25": []}, "q", k=3) == []
 

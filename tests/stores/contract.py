@@ -323,3 +323,12 @@ class StoreContract:
         assert store.chunk_ids(doc_id) == {ids[1]}
         assert store.delete_source(doc_id) == 1 and store.sources() == []
         store.close()
+
+    def test_stored_vectors_come_back_by_id(self, filled, text_embedder):
+        chunk = make_chunks()["doc-solar"][0]
+        got = filled.vectors(["missing", chunk.id], "text")
+        assert list(got) == [chunk.id]
+        want = text_embedder.embed_documents([chunk.embed_text])[0]
+        np.testing.assert_allclose(got[chunk.id], want, atol=1e-5)
+        with pytest.raises(StoreError, match="no 'image' space"):
+            filled.vectors([chunk.id], "image")

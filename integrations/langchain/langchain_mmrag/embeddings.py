@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from mmrag.embedding.base import Embedder
+from mmrag.embedding.base import Embedder, EmbedderSpec
 from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
 from mmrag.errors import LoaderError
 
@@ -44,6 +44,11 @@ class MmragEmbeddings(Embeddings):
             raise ValueError("give an embedder or a model name, not both")
         self.embedder = embedder or SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL)
 
+    @property
+    def model(self) -> str:
+        """The model's name, as LangChain embeddings expose it (e.g. a cache namespace)."""
+        return self.embedder.model_name
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embedder.embed_documents(texts).tolist()
 
@@ -60,20 +65,37 @@ class MmragEmbeddings(Embeddings):
         return await asyncio.to_thread(self.embed_image, uris)
 
 
+def underlying(embeddings: Embeddings) -> Embeddings:
+    """The model under wrappers that only cache (``CacheBackedEmbeddings``): the
+    vectors are the wrapped model's, so the collection records that model."""
+    while isinstance(inner := getattr(embeddings, "underlying_embeddings", None), Embeddings):
+        embeddings = inner
+    return embeddings
+
+
 class LangChainEmbedder(Embedder):
     """Any LangChain ``Embeddings`` as an mmrag ``Embedder``, so a collection can
-    record which model made its vectors and refuse another one later."""
+    record which model made its vectors and refuse another one later. Vectors
+    come through ``embeddings`` (its cache, if any); the recorded spec is the
+    underlying model's, so adding or removing a cache keeps the collection valid."""
 
     def __init__(self, embeddings: Embeddings, *, batch_size: int = 64) -> None:
         super().__init__(batch_size=batch_size)
         self.embeddings = embeddings
-        name = getattr(embeddings, "model", None) or getattr(embeddings, "model_name", None)
-        size = getattr(embeddings, "size", None)
-        self.model_name = f"langchain:{type(embeddings).__name__}" + (f":{name}" if name else "") + (f":{size}" if size else "")
+        base = underlying(embeddings)
+        self._ours = base.embedder if isinstance(base, MmragEmbeddings) else None
+        name = getattr(base, "model", None) or getattr(base, "model_name", None)
+        size = getattr(base, "size", None)
+        self.model_name = f"langchain:{type(base).__name__}" + (f":{name}" if name else "") + (f":{size}" if size else "")
         self._dim: int | None = None
+
+    def spec(self) -> EmbedderSpec:
+        return self._ours.spec() if self._ours is not None else super().spec()
 
     @property
     def dim(self) -> int:
+        if self._ours is not None:
+            return self._ours.dim
         if self._dim is None:
             self._dim = len(self.embeddings.embed_query("dimension probe"))
         return self._dim

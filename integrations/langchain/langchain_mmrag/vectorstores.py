@@ -9,15 +9,20 @@ from typing import Any
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
+from langchain_core.runnables.config import run_in_executor
 from langchain_core.vectorstores import VectorStore
+from langchain_core.vectorstores.utils import maximal_marginal_relevance
 
 from langchain_mmrag.convert import chunk_from_metadata, chunk_to_document, image_chunk
 from langchain_mmrag.embeddings import MmragEmbeddings, as_embedder, check_image_paths
 from langchain_mmrag.search import search_options
 from mmrag.embedding.base import Embedder
+from mmrag.errors import InvalidArgument
 from mmrag.fields import check_id
 from mmrag.index import Index
+from mmrag.retrieval.scores import relevance_scores
 from mmrag.stores import SearchMode, SearchRequest
+from mmrag.types import Hit
 
 
 class MmragVectorStore(VectorStore):
@@ -117,28 +122,65 @@ class MmragVectorStore(VectorStore):
         """Dense search with a ready vector (single-space collections; BM25 needs the query text)."""
         opts = search_options(kwargs)
         if opts.pop("mode", "dense") != "dense" or opts.get("alpha") is not None or opts.get("weights") is not None:
-            raise ValueError("search by vector is dense search; BM25 and hybrid need the query text")
+            raise InvalidArgument("search by vector is dense search; BM25 and hybrid need the query text")
+        return [chunk_to_document(h.chunk) for h in self._by_vector(embedding, k, opts.get("filters"))]
+
+    def _space(self) -> tuple[str, Any]:
         specs = self.index.spaces.specs()
         if len(specs) != 1:
-            raise ValueError(f"search by vector needs a single embedding space; this collection has {', '.join(specs)}")
+            raise InvalidArgument(f"search by vector and MMR need a single embedding space; this collection has {', '.join(specs)}")
         (space, spec), = specs.items()
+        return space, spec
+
+    def _by_vector(self, embedding: Sequence[float], k: int, filters: Any) -> list[Hit]:
+        space, spec = self._space()
         vector = np.asarray(embedding, dtype=np.float32)
         if vector.shape != (spec.dim,):
-            raise ValueError(f"the vector has {vector.size} dimensions; '{space}' holds {spec.describe()}")
-        request = SearchRequest("", {space: vector}, k=k, mode=SearchMode.DENSE, filters=opts.get("filters"))
-        return [chunk_to_document(h.chunk) for h in self.index.run(request)]
+            raise InvalidArgument(f"the vector has {vector.size} dimensions; '{space}' holds {spec.describe()}")
+        return self.index.run(SearchRequest("", {space: vector}, k=k, mode=SearchMode.DENSE, filters=filters))
 
-    def _select_relevance_score_fn(self):
-        """Relevance in [0, 1] is defined for dense cosine scores (``mode="dense"``)."""
-        return lambda score: (1.0 + float(np.clip(score, -1.0, 1.0))) / 2.0
+    # -- maximal marginal relevance: relevant and unlike each other ---------------
+    def max_marginal_relevance_search(
+        self, query: str, k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
+    ) -> list[Document]:
+        """MMR over the store's own vectors of the ``fetch_k`` best dense hits;
+        kwargs: ``filter``/``filters``. Needs a single-space collection."""
+        space, _ = self._space()
+        if not query.strip():
+            raise InvalidArgument("the query is empty")
+        vector = self.index.spaces.embed_query(query)[space]
+        return self.max_marginal_relevance_search_by_vector(vector.tolist(), k, fetch_k, lambda_mult, **kwargs)
 
-    def similarity_search_with_relevance_scores(
+    def max_marginal_relevance_search_by_vector(
+        self, embedding: list[float], k: int = 4, fetch_k: int = 20, lambda_mult: float = 0.5, **kwargs: Any
+    ) -> list[Document]:
+        opts = search_options(kwargs)
+        if set(opts) - {"filters"}:
+            raise InvalidArgument(f"MMR ranks dense hits; it takes filter/filters, not {', '.join(sorted(set(opts) - {'filters'}))}")
+        if not 0.0 <= lambda_mult <= 1.0:
+            raise InvalidArgument(f"lambda_mult is in [0, 1] (1 = relevance only, 0 = diversity only), got {lambda_mult}")
+        if k < 1 or fetch_k < 1:
+            raise InvalidArgument(f"k and fetch_k must be >= 1, got k={k}, fetch_k={fetch_k}")
+        hits = self._by_vector(embedding, max(k, fetch_k), opts.get("filters"))
+        stored = self.index.vectors([h.chunk.id for h in hits], self._space()[0])
+        hits = [h for h in hits if h.chunk.id in stored]
+        picked = maximal_marginal_relevance(
+            np.asarray(embedding, dtype=np.float32), [stored[h.chunk.id] for h in hits], lambda_mult=lambda_mult, k=k
+        )
+        return [chunk_to_document(hits[i].chunk) for i in picked]
+
+    def _similarity_search_with_relevance_scores(
         self, query: str, k: int = 4, **kwargs: Any
     ) -> list[tuple[Document, float]]:
-        mode = kwargs.get("mode", "dense")
-        if mode != "dense":
-            raise ValueError("relevance scores in [0, 1] are defined for mode='dense' (cosine); use similarity_search_with_score")
-        return super().similarity_search_with_relevance_scores(query, k, **{**kwargs, "mode": "dense"})
+        """Relevance in [0, 1] in every mode, monotone with the ranking
+        (``mmrag.retrieval.scores.relevance_scores``); the raw scores are in ``similarity_search_with_score``."""
+        hits = self.index.search(query, k, **search_options(kwargs))
+        return [(chunk_to_document(h.chunk), r) for h, r in zip(hits, relevance_scores(hits))]
+
+    async def _asimilarity_search_with_relevance_scores(
+        self, query: str, k: int = 4, **kwargs: Any
+    ) -> list[tuple[Document, float]]:
+        return await run_in_executor(None, self._similarity_search_with_relevance_scores, query, k, **kwargs)
 
     @classmethod
     def from_texts(

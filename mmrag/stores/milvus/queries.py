@@ -48,6 +48,16 @@ class MilvusQueries(MilvusCollection):
             found.update((c.id, c) for c in map(row_to_chunk, rows))
         return [found[i] for i in ids if i in found]
 
+    def vectors(self, ids: Sequence[str], space: str) -> dict[str, np.ndarray]:
+        stored = self.spaces()
+        if space not in stored:
+            raise StoreError(f"collection '{self.collection}' has no '{space}' space (it has: {', '.join(stored) or 'none'})")
+        out: dict[str, np.ndarray] = {}
+        for part in batched(list(dict.fromkeys(ids)), IDS_PER_EXPR):
+            asked = {row_key(i): i for i in part}
+            for row in self.client.get(self.collection, ids=list(asked), output_fields=["id", dense_field(space)]):
+                out[asked[row["id"]]] = np.asarray(row[dense_field(space)], dtype=np.float32)
+        return out
 
     # -- the primitives under VectorStore.search ---------------------------------
     def _pooled(self, request: SearchRequest) -> dict[str, np.ndarray]:

@@ -27,6 +27,7 @@ from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors
 from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.fields import check_id
 from mmrag.index import Index
+from mmrag.retrieval.scores import relevance_scores
 from mmrag.stores import Range, SearchMode, SearchRequest
 from mmrag.stores.base import check_specs
 from mmrag.types import Chunk, ImageKind
@@ -255,7 +256,7 @@ class MmragVectorStore(BasePydanticVectorStore):
         hits = self._index.run(request)
         return VectorStoreQueryResult(
             nodes=[chunk_to_node(h.chunk) for h in hits],
-            similarities=[h.score for h in hits],
+            similarities=relevance_scores(hits),
             ids=[h.chunk.id for h in hits],
         )
 
