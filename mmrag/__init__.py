@@ -14,21 +14,27 @@ from mmrag.version import __version__ as __version__
 if TYPE_CHECKING:  # type checkers and IDEs see the real names
     from mmrag.errors import InvalidArgument, LoaderError, MmragError, ModelMismatchError, StoreError
     from mmrag.index import Index
-    from mmrag.stores import Range, SearchMode
+    from mmrag.stores import And, Eq, Filter, In, Not, Or, Range, SearchMode
     from mmrag.types import Chunk, Element, Hit, ImageRef, Modality
 
 # public name -> the module that defines it
 _HOMES = {
+    "And": "mmrag.stores.filters",
     "Chunk": "mmrag.types",
     "Element": "mmrag.types",
+    "Eq": "mmrag.stores.filters",
+    "Filter": "mmrag.stores.filters",
     "Hit": "mmrag.types",
     "ImageRef": "mmrag.types",
+    "In": "mmrag.stores.filters",
     "Index": "mmrag.index",
     "InvalidArgument": "mmrag.errors",
     "LoaderError": "mmrag.errors",
     "MmragError": "mmrag.errors",
     "Modality": "mmrag.types",
     "ModelMismatchError": "mmrag.errors",
+    "Not": "mmrag.stores.filters",
+    "Or": "mmrag.stores.filters",
     "Range": "mmrag.stores",
     "SearchMode": "mmrag.stores",
     "StoreError": "mmrag.errors",

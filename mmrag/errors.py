@@ -62,8 +62,8 @@ class StoreError(MmragError):
     """The vector store refused an operation or an option is invalid."""
 
 
-class FilterError(StoreError):
-    """A metadata filter names an unknown field or holds an unusable value."""
+class FilterError(StoreError, InvalidArgument):
+    """A metadata filter has an invalid key, operator or value (an ``InvalidArgument`` too)."""
 
 
 class MissingDependencyError(MmragError, ImportError):

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from mmrag.stores.base import CollectionInfo, Fusion, SearchMode, SearchRequest, SourceInfo, VectorStore
-from mmrag.stores.filters import Range
+from mmrag.stores.filters import And, Eq, Filter, In, Not, Or, Range
 
 __all__ = [
+    "And",
     "CollectionInfo",
+    "Eq",
+    "Filter",
     "Fusion",
+    "In",
+    "Not",
+    "Or",
     "Range",
     "SearchMode",
     "SearchRequest",

@@ -15,7 +15,7 @@ from mmrag.embedding.spaces import take_rows
 from mmrag.errors import InvalidArgument, ModelMismatchError, StoreError
 from mmrag.retrieval.adaptive import fuse_hits
 from mmrag.retrieval.fusion import best_per_chunk, weighted_hits
-from mmrag.stores.filters import Filters
+from mmrag.stores.filters import Filter, Filters, to_filter
 from mmrag.types import ChoiceEnum, Chunk, Hit
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class SearchRequest:
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     k: int = 10
     mode: SearchMode = SearchMode.HYBRID
-    filters: Filters | None = None
+    filters: Filters | None = None  # validated into one ``Filter`` (or None) on construction
     fusion: Fusion = Fusion.ADAPTIVE
     rrf_k: int = 60
     weights: tuple[float, float] = (0.7, 0.3)  # dense, bm25
@@ -75,6 +75,7 @@ class SearchRequest:
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", SearchMode.parse(self.mode))
         object.__setattr__(self, "fusion", Fusion.parse(self.fusion))
+        object.__setattr__(self, "filters", to_filter(self.filters))
         if self.k < 1:
             raise InvalidArgument(f"k must be >= 1, got {self.k}")
         if self.mode is not SearchMode.BM25 and not self.vectors:
@@ -201,6 +202,30 @@ class VectorStore(ABC):
     def vectors(self, ids: Sequence[str], space: str) -> dict[str, np.ndarray]:
         """The stored ``(dim,)`` vectors of chunks in one space (pooled for a multi-vector
         space), by id; missing ids are left out. For diversity (MMR) and inspection."""
+
+    @abstractmethod
+    def _select(self, where: Filter, limit: int | None) -> list[Chunk]:
+        """Chunks matching ``where`` (at most ``limit``), in no set order."""
+
+    def select(self, filters: Filters, limit: int | None = None) -> list[Chunk]:
+        """Chunks matching ``filters`` without a query (what LlamaIndex's
+        ``get_nodes(filters=)`` lists), sorted by id, at most ``limit``."""
+        where = to_filter(filters)
+        if where is None:
+            raise InvalidArgument("select needs a filter; list sources with sources()")
+        if limit is not None and limit < 1:
+            raise InvalidArgument(f"limit must be >= 1, got {limit}")
+        if not self.spaces():
+            return []
+        return sorted(self._select(where, limit), key=lambda c: c.id)
+
+    def delete_where(self, filters: Filters) -> int:
+        """Remove every chunk matching ``filters``; returns how many. An empty filter
+        is refused rather than read as "everything"."""
+        where = to_filter(filters)
+        if where is None:
+            raise InvalidArgument("delete_where needs a filter; an empty one would delete everything")
+        return self.delete([c.id for c in self.select(where)]) if self.spaces() else 0
 
     # -- the query policy, the same for every backend ---------------------------
     def search(self, request: SearchRequest) -> list[Hit]:

@@ -35,7 +35,8 @@ from mmrag.stores.base import (
     VectorStore,
     check_specs,
 )
-from mmrag.stores.filters import Filters, Range
+from mmrag.stores.filters import FIELDS, And, Eq, Filters, In, Not, Or, Range, to_filter
+from mmrag.stores.filters import Filter as FilterNode
 from mmrag.stores.late import check_write, dense_query, pool_tokens
 from mmrag.stores.uris import parse_weaviate_uri
 from mmrag.types import Chunk, Hit, ImageRef, Modality
@@ -60,17 +61,7 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
 NAMESPACE = uuid.UUID("6b0f7d52-3f0e-5d6b-9a57-6d6d72616701")  # fixed: the same chunk id gives the same uuid forever
 DESCRIPTION_PREFIX = "mmrag:"
 ASR_KEY = "mmrag.asr"  # beside the spaces in the description; no space name has a dot
-FIELD_PROPS = {
-    "id": "chunk_id",
-    "chunk_id": "chunk_id",
-    "doc_id": "doc_id",
-    "source": "source",
-    "modality": "modality",
-    "page": "page",
-    "slide": "slide",
-    "start": "t_start",
-    "end": "t_end",
-}
+FIELD_PROPS = {key: "chunk_id" if col == "id" else col for key, col in FIELDS.items()}  # Weaviate reserves ``id``
 RETURN_PROPS = ["chunk_id", "doc_id", "source", "modality", "page", "slide", "t_start", "t_end", "text", "context",
                 "image", "metadata"]
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -298,36 +289,41 @@ def _typed(value: Any, kind: str | None, key: str) -> Any:
 
 
 def to_weaviate_filter(filters: Filters | None, meta_kinds: Mapping[str, str] | None = None) -> Any:
-    """Our filter dict as a Weaviate ``Filter`` (``None`` for no filter). Values go
-    into typed filter objects, never into a query string, so they cannot inject.
-    ``meta_kinds`` maps ``meta_<key>`` properties to their Weaviate data type name."""
-    if not filters:
-        return None
-    kinds = {**FIELD_TYPES, **(meta_kinds or {})}
-    parts = []
-    for key, value in filters.items():
-        if not _KEY.match(key):
-            raise FilterError(f"invalid filter key {key!r}: use letters, digits and _")
-        name = FIELD_PROPS.get(key, meta_property(key))
-        prop = Filter.by_property(name)
-        if isinstance(value, Range):
-            if value.gte is not None:
-                parts.append(prop.greater_or_equal(_typed(value.gte, kinds.get(name), key)))
-            if value.lte is not None:
-                parts.append(prop.less_or_equal(_typed(value.lte, kinds.get(name), key)))
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            if not value:
-                raise FilterError(f"filter '{key}': an empty list matches nothing")
-            parts.append(prop.contains_any([_typed(v, kinds.get(name), key) for v in sorted(value, key=repr)]))
-        elif value is None:
-            parts.append(prop.is_none(True))
-        elif isinstance(value, (bool, int, float, str)):
-            if isinstance(value, float) and not np.isfinite(value):
-                raise FilterError(f"filter '{key}': {value} is not a finite number")
-            parts.append(prop.equal(_typed(value, kinds.get(name), key)))
-        else:
-            raise FilterError(f"filter '{key}': unsupported value type {type(value).__name__}")
+    """Our filters as a Weaviate ``Filter`` (``None`` for no filter). Values go into
+    typed filter objects, never into a query string, so they cannot inject.
+    ``Not`` is Weaviate's own NOT, an exact complement (rows without the property
+    are kept, as in every store). ``meta_kinds`` maps ``meta_<key>`` properties to
+    their Weaviate data type name."""
+    f = to_filter(filters)
+    return None if f is None else _weaviate_filter(f, {**FIELD_TYPES, **(meta_kinds or {})})
+
+
+def _weaviate_filter(f: FilterNode, kinds: Mapping[str, str]) -> Any:
+    parts = _conjuncts(f, kinds)
     return parts[0] if len(parts) == 1 else Filter.all_of(parts)
+
+
+def _conjuncts(f: FilterNode, kinds: Mapping[str, str]) -> list[Any]:
+    """``f`` as Weaviate filters that must all hold (nested ANDs and ranges flattened)."""
+    if isinstance(f, And):
+        return [p for g in f.filters for p in _conjuncts(g, kinds)]
+    if isinstance(f, Not):
+        return [Filter.not_(_weaviate_filter(f.filter, kinds))]
+    if isinstance(f, Or):
+        return [Filter.any_of([_weaviate_filter(g, kinds) for g in f.filters])]
+    return _leaf_filters(f, kinds)
+
+
+def _leaf_filters(f: FilterNode, kinds: Mapping[str, str]) -> list[Any]:
+    assert isinstance(f, (Eq, In, Range)) and f.key is not None
+    name = FIELD_PROPS.get(f.key, meta_property(f.key))
+    prop, kind = Filter.by_property(name), kinds.get(name)
+    if isinstance(f, Eq):
+        return [prop.is_none(True) if f.value is None else prop.equal(_typed(f.value, kind, f.key))]
+    if isinstance(f, In):
+        return [prop.contains_any([_typed(v, kind, f.key) for v in f.values])]
+    ops = [(f.gt, prop.greater_than), (f.gte, prop.greater_or_equal), (f.lt, prop.less_than), (f.lte, prop.less_or_equal)]
+    return [op(_typed(bound, kind, f.key)) for bound, op in ops if bound is not None]
 
 
 def query_vectors(request: SearchRequest, spaces: Mapping[str, EmbedderSpec]) -> dict[str, list[float]]:
@@ -607,6 +603,10 @@ class WeaviateStore(VectorStore):
                 [object_uuid(i) for i in part], limit=len(part), include_vector=[name], return_properties=["chunk_id"])
             out.update({o.properties["chunk_id"]: np.asarray(o.vector[name], dtype=np.float32) for o in res.objects})
         return out
+
+    def _select(self, where: FilterNode, limit: int | None) -> list[Chunk]:
+        objs = self._fetch(to_weaviate_filter(where, self._meta), RETURN_PROPS)  # bounded: see _fetch
+        return [properties_to_chunk(o.properties) for o in objs[:limit]]
 
     # -- reads --------------------------------------------------------------
     # -- the primitives under VectorStore.search ---------------------------------

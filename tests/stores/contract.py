@@ -17,6 +17,7 @@ from mmrag.embedding.base import EmbedderSpec, l2_normalize
 from mmrag.embedding.maxsim import maxsim
 from mmrag.errors import ModelMismatchError, StoreError
 from mmrag.stores import Fusion, Range, SearchMode, SearchRequest, VectorStore
+from mmrag.stores.filters import And, Eq, Not, Or
 from mmrag.types import Chunk, Modality
 
 CONTRACT_KEYS = {
@@ -231,6 +232,33 @@ class StoreContract:
         assert ids({"kind": "md", "n": 1}) == {"doc-kitchen-1"}
         assert ids({"doc_id": ["doc-kitchen", "doc-talk"], "n": Range(lte=0)}) == {"doc-kitchen-0", "doc-talk-0"}
         assert ids({"source": "solar.pdf"}, SearchMode.HYBRID) == {"doc-solar-0", "doc-solar-1", "doc-solar-2"}
+
+    def test_not_ne_nin_or_are_exact_complements(self, filled, text_embedder):
+        """A row without the key counts as "not equal" in every store; select and
+        delete_where take the same filters as search."""
+        note = Chunk(id="doc-note-0", doc_id="doc-note", source="note.txt", modality=Modality.TEXT,
+                     text="A note without a kind.", metadata={"lang": "de"})
+        filled.write_source("doc-note", [note], {"text": text_embedder.embed_documents([note.embed_text])},
+                            keep={note.id})
+
+        def ids(filters):
+            found = {h.chunk.id for h in filled.search(self.query(text_embedder, "anything", mode=SearchMode.DENSE,
+                                                                  k=20, filters=filters))}
+            assert found == {c.id for c in filled.select(filters)}
+            return found
+
+        every = {c.id for cs in make_chunks().values() for c in cs} | {"doc-note-0"}
+        kitchen, solar = {"doc-kitchen-0", "doc-kitchen-1"}, {"doc-solar-0", "doc-solar-1", "doc-solar-2"}
+        assert ids(Not(Eq("kind", "md"))) == every - kitchen
+        assert ids({"kind": {"$nin": ["md", "mp3"]}}) == solar | {"doc-note-0"}
+        assert ids(Not(Range("n", gte=1))) == {"doc-solar-0", "doc-kitchen-0", "doc-talk-0", "doc-note-0"}
+        assert ids(Or(Eq("kind", "md"), Range("page", gte=3))) == kitchen | {"doc-solar-2"}
+        assert ids({"page": {"$ne": 1}}) == every - {"doc-solar-0"}
+        assert ids(Not(And(Eq("lang", "en"), Eq("n", 0)))) == every - {"doc-solar-0", "doc-kitchen-0", "doc-talk-0"}
+        assert ids({"kind": None}) == {"doc-note-0"}
+        assert ids(Not(Eq("kind", None))) == every - {"doc-note-0"}
+        assert filled.delete_where(Not(Eq("lang", "en"))) == 1
+        assert {c.id for c in filled.select({"lang": "en"})} == every - {"doc-note-0"}
 
     def test_filter_values_cannot_inject(self, filled, text_embedder):
         for evil in ['solar.pdf" or source != "', "solar.pdf' or 1==1 or '", 'x") or (1 == 1', "\\\" or true"]:

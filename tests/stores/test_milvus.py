@@ -11,8 +11,7 @@ pymilvus = pytest.importorskip("pymilvus")
 from mmrag.embedding.base import EmbedderSpec, l2_normalize
 from mmrag.errors import FilterError, StoreError
 from mmrag.stores import Range, SearchMode, SearchRequest
-from mmrag.stores.filters import to_milvus_filter
-from mmrag.stores.milvus import FILTER_FIELDS, MilvusStore, plan_batches, server_version, token_collection
+from mmrag.stores.milvus import MilvusStore, plan_batches, server_version, to_milvus_filter, token_collection
 from mmrag.types import Chunk, Modality
 from tests.stores.contract import StoreContract
 
@@ -200,15 +199,15 @@ def test_a_rewrite_replaces_token_rows_and_delete_removes_them(late_store):
 
 
 def test_milvus_filter_escapes_values_and_rejects_bad_keys():
-    expr = to_milvus_filter({"source": 'a" or id != "', "page": Range(gte=2, lte=3), "tag": ["x", 'y"']}, FILTER_FIELDS)
+    expr = to_milvus_filter({"source": 'a" or id != "', "page": Range(gte=2, lte=3), "tag": ["x", 'y"']})
     assert expr == (
         '(source == "a\\" or id != \\"") and (page >= 2 and page <= 3) and (metadata["tag"] == "x" or metadata["tag"] == "y\\"")'
     )
     for key in ['tag"] or 1==1 or metadata["x', "a b", "1x"]:
         with pytest.raises(FilterError, match="invalid filter key"):
-            to_milvus_filter({key: 1}, FILTER_FIELDS)
+            to_milvus_filter({key: 1})
     with pytest.raises(FilterError, match="control characters"):
-        to_milvus_filter({"source": "a\x00"}, FILTER_FIELDS)
+        to_milvus_filter({"source": "a\x00"})
 
 
 def test_injected_filter_key_on_a_real_store_raises_and_matches_nothing(milvus_uri):

@@ -151,6 +151,30 @@ def test_filters_translate_to_typed_weaviate_filters():
         to_weaviate_filter({"page": []})
 
 
+def tree(f):
+    """A filter tree with its combining operators: ("And", [...]) nodes, (target, operator, value) leaves."""
+    if hasattr(f, "filters"):
+        return (f.operator.value, [tree(x) for x in f.filters])
+    return (f.target, f.operator.value, f.value)
+
+
+def test_not_or_and_nesting_become_weaviate_operators():
+    """NOT is Weaviate's own (an exact complement: objects without the property are
+    kept, as on Milvus); $ne/$nin/$not from the dict form arrive as Not."""
+    f = to_weaviate_filter({"$or": [{"lang": {"$ne": "en"}}, {"page": {"$gt": 2}}], "n": {"$nin": [2, 1]},
+                            "start": Range(gt=1, lt=5)}, {"meta_n": "int"})
+    assert tree(f) == ("And", [
+        ("Or", [("Not", [("meta_lang", "Equal", "en")]), ("page", "GreaterThan", 2)]),
+        ("Not", [("meta_n", "ContainsAny", [1, 2])]),
+        ("t_start", "GreaterThan", 1.0),
+        ("t_start", "LessThan", 5.0),
+    ])
+    assert tree(to_weaviate_filter(mmrag.Not(mmrag.Eq("id", "c1") & mmrag.Eq("kind", None)))) == (
+        "Not", [("And", [("chunk_id", "Equal", "c1"), ("meta_kind", "IsNull", True)])])
+    with pytest.raises(mmrag.InvalidArgument, match="unknown operator"):
+        to_weaviate_filter({"page": {"$like": "x"}})
+
+
 def test_alpha_means_weighted_fusion_in_every_store():
     q = {"text": np.ones(4)}
     assert SearchRequest("x", q, alpha=0.25).fusion is Fusion.WEIGHTED

@@ -22,14 +22,15 @@ are deleted and overwritten rows restored from a snapshot.
 
 The package: ``rows`` (field names, row conversion, batching), ``schema``
 (collections and their properties), ``late`` (token rows and the native
-layout), ``collection`` (the connection), ``writer``, ``queries``, ``manifest``.
+layout), ``filters`` (the filter algebra as an expression), ``collection`` (the
+connection), ``writer``, ``queries``, ``manifest``.
 """
 
 from mmrag.stores.milvus.collection import RETRIES
+from mmrag.stores.milvus.filters import to_milvus_filter
 from mmrag.stores.milvus.late import server_version
 from mmrag.stores.milvus.rows import (
     BATCH_BYTES,
-    FILTER_FIELDS,
     OUTPUT_FIELDS,
     chunk_to_row,
     dense_field,
@@ -42,7 +43,6 @@ from mmrag.stores.milvus.store import MilvusStore
 
 __all__ = [
     "BATCH_BYTES",
-    "FILTER_FIELDS",
     "OUTPUT_FIELDS",
     "RETRIES",
     "MilvusStore",
@@ -52,5 +52,6 @@ __all__ = [
     "plan_batches",
     "row_to_chunk",
     "server_version",
+    "to_milvus_filter",
     "token_collection",
 ]

@@ -10,18 +10,18 @@ import numpy as np
 from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
 from mmrag.stores.base import CollectionInfo, SearchRequest, SourceInfo
-from mmrag.stores.filters import to_milvus_filter
+from mmrag.stores.filters import Filter
 from mmrag.stores.late import dense_query, rerank_maxsim
 from mmrag.stores.milvus.collection import MilvusCollection
+from mmrag.stores.milvus.filters import to_milvus_filter
 from mmrag.stores.milvus.late import NativeLate, tokens_by_chunk
 from mmrag.stores.milvus.rows import (
-    FILTER_FIELDS,
     IDS_PER_EXPR,
     OUTPUT_FIELDS,
+    QUERY_PAGE,
     dense_field,
     DOC_ID_KEY,
     is_hashed,
-    keyed_filters,
     keys_expr,
     row_key,
     row_to_chunk,
@@ -59,6 +59,14 @@ class MilvusQueries(MilvusCollection):
                 out[asked[row["id"]]] = np.asarray(row[dense_field(space)], dtype=np.float32)
         return out
 
+    def _select(self, where: Filter, limit: int | None) -> list[Chunk]:
+        expr = to_milvus_filter(where, keys=row_key)
+        if limit is not None and limit <= QUERY_PAGE:
+            rows = self.client.query(self.collection, filter=expr, output_fields=OUTPUT_FIELDS, limit=limit)
+        else:
+            rows = self._query_all(self.collection, expr, OUTPUT_FIELDS)[:limit]
+        return [row_to_chunk(r) for r in rows]
+
     # -- the primitives under VectorStore.search ---------------------------------
     def _pooled(self, request: SearchRequest) -> dict[str, np.ndarray]:
         stored = self._spaces or {}
@@ -67,7 +75,7 @@ class MilvusQueries(MilvusCollection):
     @staticmethod
     def _expr(request: SearchRequest) -> str:
         """The request's filters as a Milvus expression (id and doc_id values as their stored keys)."""
-        return to_milvus_filter(keyed_filters(request.filters), FILTER_FIELDS)
+        return to_milvus_filter(request.filters, keys=row_key)
 
     def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
         return self._dense(self._pooled(request), self._expr(request), limit)

@@ -11,20 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.stores.filters import literal
+from mmrag.stores.milvus.filters import literal
 from mmrag.types import Chunk, ImageRef, Modality
 
-FILTER_FIELDS = {
-    "id": "id",
-    "chunk_id": "id",
-    "doc_id": "doc_id",
-    "source": "source",
-    "modality": "modality",
-    "page": "page",
-    "slide": "slide",
-    "start": "t_start",
-    "end": "t_end",
-}
 OUTPUT_FIELDS = ["id", "doc_id", "source", "modality", "page", "slide", "t_start", "t_end", "text", "context", "image", "metadata"]
 MAX_VARCHAR = 65535
 BATCH_BYTES = 16 * 1024 * 1024  # a quarter of Milvus' default 64 MB gRPC message limit
@@ -154,18 +143,4 @@ def ids_expr(field: str, ids: Sequence[str]) -> str:
 def keys_expr(field: str, keys: Sequence[str]) -> str:
     """``field in [...]`` over stored keys."""
     return f"{field} in [{', '.join(literal(k, field) for k in keys)}]"
-
-
-def keyed_filters(filters: Any) -> Any:
-    """``filters`` with values on the id and doc_id columns turned into their stored keys."""
-    if not isinstance(filters, Mapping):
-        return filters
-    out = dict(filters)
-    for name in ("id", "chunk_id", "doc_id"):
-        value = out.get(name)
-        if isinstance(value, str):
-            out[name] = row_key(value)
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            out[name] = [row_key(v) if isinstance(v, str) else v for v in value]
-    return out
 

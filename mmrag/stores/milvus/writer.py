@@ -17,7 +17,7 @@ import numpy as np
 
 from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
-from mmrag.stores.filters import literal
+from mmrag.stores.milvus.filters import literal
 from mmrag.stores.late import check_write, pool_tokens
 from mmrag.stores.milvus.collection import MilvusCollection
 from mmrag.stores.milvus.late import NativeLate, token_rows

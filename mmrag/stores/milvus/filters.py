@@ -1,0 +1,130 @@
+"""The filter algebra as a Milvus boolean expression: a pure function.
+
+Milvus Lite does not accept expression templates (``filter_params``), so values
+are escaped here: a value holding quotes or operators stays one string literal
+and cannot change the expression.
+
+Milvus evaluates ``not`` over JSON keys three-valued: ``not (metadata["k"] == v)``
+drops rows without ``k``, and ``not`` of a comparison drops rows whose value is of
+another type. So ``Not`` is pushed down to the leaves (De Morgan) and each leaf has
+an explicit complement that names those rows (``not exists``, ``is null``, a
+string under a numeric range). Lite also refuses ``in`` on a JSON key, so "any
+of" there is an OR of equalities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from mmrag.errors import FilterError
+from mmrag.stores.filters import NULLABLE, And, Eq, Filter, Filters, In, Not, Or, Range, column, to_filter
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def literal(value: Any, key: str) -> str:
+    """``value`` as a Milvus literal that cannot break out of its place."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise FilterError(f"filter '{key}': {value} is not a finite number")
+        return repr(value)
+    if isinstance(value, str):
+        if any(ord(c) < 32 and c not in _ESCAPES for c in value):
+            raise FilterError(f"filter '{key}': control characters are not allowed in values")
+        return '"' + "".join(_ESCAPES.get(c, c) for c in value) + '"'
+    raise FilterError(f"filter '{key}': unsupported value type {type(value).__name__}")
+
+
+KEY_COLUMNS = ("id", "doc_id")
+
+
+def to_milvus_filter(filters: Filters | None, keys: Callable[[str], str] | None = None) -> str:
+    """A Milvus boolean expression for ``filters`` ("" for none). ``keys`` maps an
+    id or doc_id to the key the row is stored under (long ids are kept hashed)."""
+    f = to_filter(filters)
+    return "" if f is None else _expr(_keyed(f, keys) if keys else f, False)
+
+
+def _keyed(f: Filter, keys: Callable[[str], str]) -> Filter:
+    """``f`` with its id and doc_id values as stored keys; a range there is refused
+    (hashed keys have no order)."""
+    if isinstance(f, Not):
+        return Not(_keyed(f.filter, keys))
+    if isinstance(f, (And, Or)):
+        return type(f)(*(_keyed(g, keys) for g in f.filters))
+    if column(f.key or "") not in KEY_COLUMNS:
+        return f
+    if isinstance(f, Range):
+        raise FilterError(f"filter '{f.key}': ids have no order in the store; filter them by value or list")
+    if isinstance(f, In):
+        return In(f.key, tuple(keys(v) for v in f.values))  # type: ignore[arg-type]
+    return f if f.value is None else Eq(f.key, keys(f.value))  # type: ignore[arg-type]
+
+
+def _join(op: str, parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f" {op} ".join(f"({p})" for p in parts)
+
+
+def _expr(f: Filter, negated: bool) -> str:
+    """The rows ``f`` matches, or with ``negated`` exactly the others."""
+    if isinstance(f, Not):
+        return _expr(f.filter, not negated)
+    if isinstance(f, (And, Or)):
+        conj = isinstance(f, And) != negated  # De Morgan
+        return _join("and" if conj else "or", [_expr(g, negated) for g in f.filters])
+    assert isinstance(f, (Eq, In, Range)) and f.key is not None
+    col = column(f.key)
+    name = col or f'metadata["{f.key}"]'
+    if isinstance(f, Eq) and f.value is None:
+        if col is None:
+            return f"exists {name}" if negated else f"not exists {name}"
+        return f"{name} is not null" if negated else f"{name} is null"
+    if not negated:
+        return _positive(f, name, col)
+    # The complement: rows without a value, plus rows whose value does not match.
+    missing = f"not exists {name}" if col is None else (f"{name} is null" if col in NULLABLE else "")
+    parts = [p for p in (missing, _negative(f, name, col)) if p]
+    return _join("or", parts)
+
+
+def _positive(f: Eq | In | Range, name: str, col: str | None) -> str:
+    if isinstance(f, Eq):
+        return f"{name} == {literal(f.value, f.key)}"
+    if isinstance(f, In):
+        values = [literal(v, f.key) for v in f.values]
+        if col is not None:
+            return f"{name} in [{', '.join(values)}]"
+        return " or ".join(f"{name} == {v}" for v in values)  # Lite: "left side of 'in' must be a field reference"
+    parts = []
+    if f.lower is not None:
+        parts.append(f"{name} {'>=' if f.gte is not None else '>'} {literal(f.lower, f.key or '')}")
+    if f.upper is not None:
+        parts.append(f"{name} {'<=' if f.lte is not None else '<'} {literal(f.upper, f.key or '')}")
+    return " and ".join(parts)
+
+
+def _negative(f: Eq | In | Range, name: str, col: str | None) -> str:
+    """Rows holding a value that ``f`` does not match (missing values aside)."""
+    if isinstance(f, Eq):
+        return f"{name} != {literal(f.value, f.key)}"  # `!=` holds for a value of any other type too
+    if isinstance(f, In):
+        values = [literal(v, f.key) for v in f.values]
+        if col is not None:
+            return f"{name} not in [{', '.join(values)}]"
+        return " and ".join(f"{name} != {v}" for v in values)
+    key = f.key or ""
+    parts = []
+    if f.lower is not None:
+        parts.append(f"{name} {'<' if f.gte is not None else '<='} {literal(f.lower, key)}")
+    if f.upper is not None:
+        parts.append(f"{name} {'>' if f.lte is not None else '>='} {literal(f.upper, key)}")
+    if col is None:  # a JSON value of the other kind is outside the range too
+        bound = f.lower if f.lower is not None else f.upper
+        parts.append(f"({name} >= 0 or {name} < 0)" if isinstance(bound, str) else f'{name} like "%"')
+    return " or ".join(parts)
