@@ -163,3 +163,12 @@ def test_any_of_a_metadata_key_on_milvus_lite(tricky_store):
     for key in ("tag", "source"):
         hits = tricky_store.search(SearchRequest("text", k=10, mode="bm25", filters={key: picked}))
         assert sorted(h.chunk.source for h in hits) == sorted(picked)
+
+
+def test_id_values_become_stored_keys_and_id_ranges_are_refused():
+    from mmrag.stores.milvus.rows import row_key
+
+    long_id = "docs/" + "x" * 80
+    assert to_milvus_filter(Not(In("doc_id", [long_id, "a"])), keys=row_key) == f'doc_id not in ["a", "{row_key(long_id)}"]'
+    with pytest.raises(FilterError, match="ids have no order"):
+        to_milvus_filter(Range("id", gte="a"), keys=row_key)
