@@ -11,15 +11,13 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
-    FilterCondition,
-    FilterOperator,
-    MetadataFilter,
     MetadataFilters,
     VectorStoreQuery,
     VectorStoreQueryMode,
     VectorStoreQueryResult,
 )
 from llama_index.vector_stores.mmrag.convert import chunk_to_node, node_to_chunk
+from llama_index.vector_stores.mmrag.filters import to_mmrag_filters
 from pydantic import PrivateAttr
 
 from mmrag.embedding.base import Embedder
@@ -28,7 +26,7 @@ from mmrag.errors import FilterError, LoaderError, ModelMismatchError
 from mmrag.fields import check_id
 from mmrag.index import Index
 from mmrag.retrieval.scores import relevance_scores
-from mmrag.stores import Range, SearchMode, SearchRequest
+from mmrag.stores import And, Filter, In, SearchMode, SearchRequest
 from mmrag.stores.base import check_specs
 from mmrag.types import Chunk, ImageKind
 
@@ -40,44 +38,14 @@ MODES = {
 }
 
 
-def _merge_range(old: Any, gte: Any = None, lte: Any = None) -> Range:
-    if old is not None and not isinstance(old, Range):
-        raise FilterError("a key filtered by == or in cannot also take a range")
-    return Range(
-        gte=gte if gte is not None else (old.gte if old else None),
-        lte=lte if lte is not None else (old.lte if old else None),
-    )
-
-
-def to_mmrag_filters(filters: MetadataFilters | None) -> dict[str, Any]:
-    """LlamaIndex filters as mmrag filters (a pure function).
-
-    Supported: AND of ``==``, ``in``, ``>=``, ``<=`` (a ``>=`` and ``<=`` on one key
-    make one range). Anything else raises ``FilterError`` naming what is supported,
-    rather than silently matching more than asked.
-    """
-    if filters is None:
-        return {}
-    if filters.condition not in (None, FilterCondition.AND) and len(filters.filters) > 1:
-        raise FilterError(f"filter condition {filters.condition.value!r} is not supported; mmrag combines filters with AND")
-    out: dict[str, Any] = {}
-    for f in filters.filters:
-        if isinstance(f, MetadataFilters):
-            out.update(to_mmrag_filters(f))
-            continue
-        assert isinstance(f, MetadataFilter)
-        op = f.operator
-        if op is FilterOperator.EQ:
-            out[f.key] = f.value
-        elif op is FilterOperator.IN:
-            out[f.key] = list(f.value) if isinstance(f.value, (list, tuple, set)) else [f.value]
-        elif op is FilterOperator.GTE:
-            out[f.key] = _merge_range(out.get(f.key), gte=f.value)
-        elif op is FilterOperator.LTE:
-            out[f.key] = _merge_range(out.get(f.key), lte=f.value)
-        else:
-            raise FilterError(f"filter '{f.key}': operator {op.value!r} is not supported; use ==, in, >= or <=")
-    return out
+def _where(node_ids: list[str] | None, filters: MetadataFilters | None, call: str) -> Filter | None:
+    """The mmrag filter for ids and/or filters (None: ids alone, looked up by key)."""
+    where = to_mmrag_filters(filters)
+    if where is None and node_ids is None:
+        raise FilterError(f"{call} needs node_ids, filters or both")
+    if where is None or not node_ids:
+        return where
+    return And(In("id", tuple(node_ids)), where)
 
 
 class LlamaIndexEmbedder(Embedder):
@@ -209,18 +177,25 @@ class MmragVectorStore(BasePydanticVectorStore):
     def delete_nodes(
         self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None, **delete_kwargs: Any
     ) -> None:
-        if filters is not None or node_ids is None:
-            raise FilterError("delete_nodes takes node_ids; deleting by filter is not supported")
-        self._index.store.delete(node_ids)
+        """Delete the nodes with these ids, matching these filters, or both."""
+        where = _where(node_ids, filters, "delete_nodes")
+        if where is None:
+            self._index.store.delete(node_ids or [])
+        elif node_ids != []:
+            self._index.store.delete_where(where)
 
     def clear(self) -> None:
         for source in self._index.store.sources():
             self._index.store.delete_source(source.doc_id)
 
     def get_nodes(self, node_ids: list[str] | None = None, filters: MetadataFilters | None = None) -> list[BaseNode]:
-        if filters is not None or node_ids is None:
-            raise FilterError("get_nodes takes node_ids; listing by filter is not supported")
-        return [chunk_to_node(c) for c in self._index.store.get(node_ids)]
+        """The nodes with these ids (in that order), or matching these filters (by id), or both."""
+        where = _where(node_ids, filters, "get_nodes")
+        if where is None:
+            chunks = self._index.store.get(node_ids or [])
+        else:
+            chunks = self._index.store.select(where) if node_ids != [] else []
+        return [chunk_to_node(c) for c in chunks]
 
     # -- reads ----------------------------------------------------------------
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
@@ -236,13 +211,14 @@ class MmragVectorStore(BasePydanticVectorStore):
         text = query.query_str or ""
         if mode is not SearchMode.DENSE and not text.strip():
             raise ValueError("the query is empty")
-        filters = to_mmrag_filters(query.filters)
+        where = to_mmrag_filters(query.filters)
         # query.node_ids is not applied: over a store that keeps the text,
         # VectorStoreIndex lists only its ImageNodes/IndexNodes there and its
         # retriever passes that list, which would hide every text hit (the bug
         # seen with llama-index-vector-stores-milvus). Restrict by doc_ids or filters.
         if query.doc_ids:
-            filters["doc_id"] = list(query.doc_ids)
+            docs = In("doc_id", tuple(query.doc_ids))
+            where = docs if where is None else And(where, docs)
         stored = self._index.store.spaces()
         check_specs(self._index.store.collection, stored, self._index.spaces.specs())
         request = SearchRequest(
@@ -250,7 +226,7 @@ class MmragVectorStore(BasePydanticVectorStore):
             self._query_vectors(query, mode, text),
             k=k,
             mode=mode,
-            filters=filters or None,
+            filters=where,
             alpha=query.alpha if mode is SearchMode.HYBRID else None,
         )
         hits = self._index.run(request)
