@@ -233,8 +233,15 @@ def search(
         typer.Option("--rerank", help="Rerank k x --candidates-factor hits: bi-encoder[:MODEL] or cross-encoder:MODEL_OR_PATH"),
     ] = None,
     candidates_factor: Annotated[int, typer.Option("--candidates-factor", min=1, help="First-stage hits per final hit when reranking")] = 4,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", envvar="MMRAG_SERVER", help="Ask a running `mmrag serve` at this URL instead (milliseconds; token from MMRAG_SERVER_TOKEN)"),
+    ] = None,
 ) -> None:
     """Search the store and print ranked hits."""
+    if server:
+        _print_hits(_server_hits(server, query, k, mode, filters or [], image, fusion, model, image_model, rerank), json_out)
+        return
     try:
         index = _index(store, collection, model, image_model)
         reranker = None
@@ -250,25 +257,50 @@ def search(
     except (MmragError, ValueError) as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
+    _print_hits([h.to_dict() for h in hits], json_out)
+
+
+def _print_hits(hits: list[dict], json_out: bool) -> None:
     if json_out:
-        print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        print(json.dumps(hits, indent=2, ensure_ascii=False))
         return
     if not hits:
         out.print("no hits")
     for rank, hit in enumerate(hits, start=1):
-        out.print(format_hit(rank, hit.to_dict()), markup=False, highlight=False)
+        out.print(format_hit(rank, hit), markup=False, highlight=False)
+
+
+def _server_hits(
+    server: str, query: str | None, k: int, mode: SearchMode, filters: list[str], image: Path | None, fusion: Fusion,
+    model: str | None, image_model: str | None, rerank: str | None,
+) -> list[dict]:
+    """The hits of a running ``mmrag serve``: it searches its own store with its own models."""
+    from mmrag.service.client import TOKEN_ENV, remote_search
+
+    local = {"--image": image, "--model": model, "--image-model": image_model, "--rerank": rerank,
+             "--fusion": None if fusion is Fusion.ADAPTIVE else fusion}
+    given = [name for name, value in local.items() if value is not None]
+    if given:
+        err.print(f"error: {', '.join(given)} cannot go to a server (it uses its own models, adaptive fusion, "
+                  "text queries); search without --server for them", markup=False)
+        raise typer.Exit(2)
+    try:
+        return remote_search(server, query or "", k, mode.value, filters, token=os.environ.get(TOKEN_ENV) or None)
+    except MmragError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def format_hit(rank: int, hit: dict) -> str:
     """One line per hit: rank, score, where it is (a moment as ``12:34–12:58``), then a snippet."""
-    from mmrag.loaders.media import moment
-
     where = [hit["source"]]
     if hit["page"] is not None:
         where.append(f"p.{hit['page']}")
     if hit["slide"] is not None:
         where.append(f"slide {hit['slide']}")
     if hit["start"] is not None:
+        from mmrag.loaders.media import moment  # only here: the loaders are slow to import
+
         where.append(f"{moment(hit['start'])}–{moment(hit['end'])}")
     if hit.get("sheet") is not None:
         where.append(f"sheet {hit['sheet']}")

@@ -6,12 +6,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmrag.service.client import TOKEN_ENV as TOKEN_ENV
 from mmrag.service.core import RequestError
 
 if TYPE_CHECKING:
     from mmrag.index import Index
-
-TOKEN_ENV = "MMRAG_SERVER_TOKEN"
 
 
 def host_port(value: str) -> tuple[str, int]:
@@ -45,5 +44,7 @@ def serve_http(index: Index, bind: str, allow_ingest: Path | None) -> None:
     from mmrag.service.http_api import build_app
 
     host, port = host_port(bind)
+    for embedder in index.spaces.embedders.values():  # before listening: the first search is as fast as the rest
+        embedder.load()
     app = build_app(Service(index, allow_ingest=allow_ingest), token=os.environ.get(TOKEN_ENV) or None)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,107 @@
+"""``mmrag search --server URL`` against a real ``mmrag serve`` on 127.0.0.1: the same output
+as a local search, the bearer token, MMRAG_SERVER, and clear errors without a server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from typer.testing import CliRunner
+
+from mmrag.cli import app
+
+pytest.importorskip("uvicorn", reason="the 'agents' extra (uvicorn) is not installed")
+
+TOKEN = "s3cret-token"
+QUERIES = [  # (arguments, output flag): hybrid and bm25, hit contract and text lines, a filter
+    (["how heavy is the load the crane lifts", "--k", "3"], "--json"),
+    (["gantry crane containers", "--mode", "bm25", "--k", "4"], "--json"),
+    (["the budget for the quay wall", "--k", "3"], None),
+    (["harbour", "--filter", "page=1", "--mode", "bm25"], "--json"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mmrag.cli", *args], capture_output=True, text=True, timeout=300,
+                          env=env or dict(os.environ))
+
+
+def test_no_server_at_the_url_is_a_clear_error() -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(app, ["search", "crane", "--server", url])
+    assert result.exit_code == 2 and f"no mmrag server answers at {url}" in result.output
+    assert "mmrag serve" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--server", "ftp://host:1"], "expected the address of `mmrag serve`"),
+    (["--server", "http://127.0.0.1:1", "--rerank", "bi-encoder"], "--rerank cannot go to a server"),
+    (["--server", "http://127.0.0.1:1", "--fusion", "rrf"], "--fusion cannot go to a server"),
+])
+def test_options_a_server_cannot_take_are_refused(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["search", "crane", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+@pytest.fixture(scope="module")
+def local_outputs(cold_store: str) -> list[str]:
+    """Each query's output from an ordinary cold CLI run, before the server takes the store's lock."""
+    outputs = []
+    for args, flag in QUERIES:
+        done = _cli("search", *args, *([flag] if flag else []), "--store", cold_store)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def server(cold_store: str, local_outputs: list[str]):
+    url = f"http://127.0.0.1:{_free_port()}"
+    env = dict(os.environ, MMRAG_SERVER_TOKEN=TOKEN)
+    proc = subprocess.Popen([sys.executable, "-m", "mmrag.cli", "serve", "--store", cold_store, "--bind", url[7:]],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while True:  # it listens once the store is open and the model loaded
+        try:
+            urllib.request.urlopen(urllib.request.Request(f"{url}/sources", headers={"Authorization": f"Bearer {TOKEN}"}), timeout=5)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"mmrag serve did not start: {proc.communicate()[1]}")
+            time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow  # a server process and cold CLI runs loading MiniLM
+def test_search_through_the_server_prints_what_a_local_search_prints(server: str, local_outputs: list[str]) -> None:
+    env = dict(os.environ, MMRAG_SERVER_TOKEN=TOKEN)
+    for (args, flag), local in zip(QUERIES, local_outputs):
+        done = _cli("search", *args, *([flag] if flag else []), "--server", server, env=env)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == local
+    assert "harbour.pdf" in local_outputs[0] and "standup.vtt" in local_outputs[2]  # real hits, a moment among them
+
+    env_only = dict(env, MMRAG_SERVER=server)  # the variable instead of the option
+    done = _cli("search", *QUERIES[1][0], "--json", env=env_only)
+    assert done.returncode == 0 and done.stdout == local_outputs[1]
+
+    wrong = _cli("search", "crane", "--server", server, env=dict(os.environ, MMRAG_SERVER_TOKEN="wrong"))
+    assert wrong.returncode == 2 and "refused the search (401)" in wrong.stderr and "bearer token" in wrong.stderr
+    bad_k = _cli("search", "crane", "--server", server, "--k", "500", env=env)
+    assert bad_k.returncode == 2 and "k must be an integer from 1 to 50" in bad_k.stderr
+    # the server kept serving through the refusals
+    assert urllib.request.urlopen(urllib.request.Request(f"{server}/sources", headers={"Authorization": f"Bearer {TOKEN}"}), timeout=10).status == 200
