@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from mmrag.asr.base import SAMPLE_RATE, AsrSpec, Segment, Transcriber
+from mmrag.embedding.base import quiet_loading
 from mmrag.embedding.device import resolve_device, resolve_dtype
 
 
@@ -39,8 +40,9 @@ class WhisperTranscriber(Transcriber):
             from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
             device = resolve_device(self.device)
-            processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
-            model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
+            with quiet_loading():
+                processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
+                model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
             self._loaded = (processor, model.to(device).eval(), device)
         return self._loaded
 

@@ -31,7 +31,7 @@ class RowWindow:
 
 
 def _token_counts(tokenizer: Tokenizer, texts: list[str]) -> list[int]:
-    enc = tokenizer(texts, add_special_tokens=False, truncation=False)
+    enc = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)  # long rows are windowed: no length warning
     return [len(ids) for ids in enc["input_ids"]]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -78,6 +79,23 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """transformers' progress bars ("Loading weights") and notices off while a model
+    loads, then back as they were: loading a model is not news a user asked for."""
+    from transformers.utils import logging as hf_logging
+
+    bars, verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 class LazyModel:
     """A model loaded once, on first use, so building an embedder (and importing
     mmrag) stays cheap. Subclasses implement ``_load``, which sets ``_model`` and
@@ -89,9 +107,10 @@ class LazyModel:
         raise NotImplementedError
 
     def load(self) -> None:
-        """Load the model now rather than on first use."""
+        """Load the model now rather than on first use (quietly: see ``quiet_loading``)."""
         if self._model is None:
-            self._load()
+            with quiet_loading():
+                self._load()
 
     @property
     def model(self) -> Any:

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from mmrag.embedding.base import quiet_loading
+
 T = TypeVar("T")
 
 _MODELS: dict[tuple[str, str, str], Any] = {}
@@ -33,7 +35,8 @@ def shared(kind: str, model: str, device: str, load: Callable[[], T]) -> T:
     key = (kind, model, device)
     with _LOCK:
         if key not in _MODELS:
-            _MODELS[key] = load()
+            with quiet_loading():
+                _MODELS[key] = load()
         return _MODELS[key]
 
 

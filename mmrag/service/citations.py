@@ -1,6 +1,7 @@
 """How a hit is cited to a person or a model: file, page, slide or moment.
 
-Kept apart from the servers so the MCP text, the HTTP page and the CLI agree."""
+Kept apart from the servers so the MCP text, the HTTP page, the CLI and the
+LangChain and LlamaIndex agent tools agree."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def cite(hit: Mapping[str, Any]) -> str:
 def numbered(hits: list[Mapping[str, Any]], max_chars: int = 1200) -> str:
     """Numbered passages an LLM can quote: ``[1] file, p. 2 (chunk id)`` then the text."""
     if not hits:
-        return "No hits. Try other words, --mode bm25 for exact terms, or fewer filters."
+        return "No hits. Try other words, mode bm25 for exact terms, or fewer filters."
     parts = []
     for n, hit in enumerate(hits, start=1):
         text = " ".join(hit["text"].split()) or f"({hit['modality']}: no text; call page_image to look at it)"

@@ -33,7 +33,7 @@ def test_langchain_agent_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     out = run_example("langchain_agent_tool.py", ["--store", str(tmp_path / "b.db")], monkeypatch, capsys)
     n_files = sum(1 for f in (ROOT / "examples" / "data").iterdir() if f.is_file())
     assert f"files ingested: {n_files}," in out and "failed: 0" in out
-    assert "tool mmrag_search({'query': 'perovskite tandem efficiency', 'k': 2}) ->\n[1] examples/data/solar_report.pdf p.3" in out
+    assert "tool mmrag_search({'query': 'perovskite tandem efficiency', 'k': 2}) ->\n[1] solar_report.pdf, p. 3 (chunk_id" in out
     assert out.count("source=examples/data/solar_report.pdf page=") >= 1
 
 

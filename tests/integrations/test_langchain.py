@@ -174,9 +174,10 @@ def test_tool_returns_text_and_structured_hits(ingested: mmrag.Index) -> None:
     assert len(msg.artifact) == 2 and all(set(h) == HIT_KEYS for h in msg.artifact)
     top = msg.artifact[0]
     assert top["source"].endswith("solar_report.pdf") and "perovskite" in top["text"].lower()
-    assert msg.content.startswith(f"[1] {top['source']} p.{top['page']} (text, score")
+    # the citation format of every mmrag surface (mmrag.service.citations): file, place, chunk id
+    assert msg.content.startswith(f"[1] {Path(top['source']).name}, p. {top['page']} (chunk_id {top['chunk_id']}, score")
     none = tool.invoke({"name": tool.name, "args": {"query": "perovskite", "filters": {"source": "nowhere.pdf"}}, "id": "c2", "type": "tool_call"})
-    assert none.content == "No results." and none.artifact == []
+    assert none.content.startswith("No hits.") and none.artifact == []
 
 
 async def test_async_paths(ingested: mmrag.Index, text_embedder: Any) -> None:
@@ -265,3 +266,31 @@ async def test_relevance_scores_lie_in_unit_range_in_every_mode(ingested: mmrag.
     retriever = store.as_retriever(search_type="similarity_score_threshold",
                                    search_kwargs={"k": 5, "score_threshold": best, "fusion": "rrf"})
     assert [d.id for d in retriever.invoke(q)] == [scored[0][0].id]
+
+
+async def test_the_calls_the_docs_table_lists(tmp_path: Path, text_embedder: Any) -> None:
+    """Rows of docs/langchain.md's table that no other test reaches."""
+    from langchain_core.documents import Document
+
+    emb = MmragEmbeddings(text_embedder)
+    store = await MmragVectorStore.afrom_texts(["Bees dance.", "Espresso is strong."], emb, ids=["b", "e"],
+                                               uri=str(tmp_path / "calls.db"), collection="calls")
+    docs = MmragVectorStore.from_documents([Document(id="t", page_content="Terns migrate far.")], emb,
+                                           uri=str(tmp_path / "calls.db"), collection="calls")
+    assert [d.id for d in docs.get_by_ids(["t", "b"])] == ["t", "b"]
+    assert [d.id for d in store.search("espresso", "similarity", k=1)] == ["e"]
+    assert [d.id for d in store.search("espresso", "mmr", k=1, fetch_k=3)] == ["e"]
+    assert [d.id for d in store.search("espresso", "similarity_score_threshold", k=1)] == ["e"]
+    assert isinstance(MmragVectorStore(index=store.index).embeddings, MmragEmbeddings)
+    retriever = store.as_retriever(search_kwargs={"k": 1, "mode": "bm25"})
+    assert [d.id for d in await retriever.ainvoke("espresso")] == ["e"]
+    assert [[d.id for d in r] for r in retriever.batch(["espresso", "terns"])] == [["e"], ["t"]]
+    from langchain_classic.retrievers import ContextualCompressionRetriever
+
+    both = store.as_retriever(search_kwargs={"k": 3, "mode": "dense"})
+    compressed = ContextualCompressionRetriever(
+        base_compressor=MmragReranker(reranker=EmbeddingReranker(text_embedder), top_n=1), base_retriever=both)
+    (best,) = compressed.invoke("coffee")
+    assert best.id == "e" and "relevance_score" in best.metadata
+    await store.adelete(["e"])
+    assert [d.id for d in await store.aget_by_ids(["e", "b"])] == ["b"]

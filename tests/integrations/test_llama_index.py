@@ -283,9 +283,10 @@ def test_function_tool(ingested: mmrag.Index, text_embedder: Any) -> None:
     assert len(out.raw_output) == 2 and all(set(h) == HIT_KEYS for h in out.raw_output)
     top = out.raw_output[0]
     assert top["source"].endswith("solar_report.pdf")
-    assert out.content.startswith(f"[1] {top['source']} p.{top['page']} (text, score")
+    # the citation format of every mmrag surface (mmrag.service.citations): file, place, chunk id
+    assert out.content.startswith(f"[1] {Path(top['source']).name}, p. {top['page']} (chunk_id {top['chunk_id']}, score")
     assert tool.metadata.name == "mmrag_search" and "query" in tool.metadata.get_parameters_dict()["properties"]
-    assert tool.call(query="perovskite", filters={"source": "nowhere"}).content == "No results."
+    assert tool.call(query="perovskite", filters={"source": "nowhere"}).content.startswith("No hits.")
     reranked = mmrag_search_tool(ingested, reranker=EmbeddingReranker(text_embedder), rerank_depth=6).call(query="bees", k=1)
     assert "rerank" in reranked.raw_output[0]["scores"]
 
@@ -334,3 +335,18 @@ def test_similarities_lie_in_unit_range_in_every_mode(ingested: mmrag.Index, emb
         assert res.similarities == sorted(res.similarities, reverse=True), mode
     nodes = VectorStoreIndex.from_vector_store(store, embed_model=embed).as_retriever(similarity_top_k=3).retrieve(q)
     assert all(0.0 <= n.score <= 1.0 for n in nodes)
+
+
+async def test_async_calls_of_the_docs_table(tmp_path: Path, embed: MmragEmbedding) -> None:
+    """Rows of docs/llama_index.md's table that no other test reaches: the async store calls."""
+    store = MmragVectorStore(str(tmp_path / "async.db"), collection="a", embed_model=embed)
+    nodes = [TextNode(id_=f"n{i}", text=t, embedding=embed.get_text_embedding(t),
+                      relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=f"doc{i}")})
+             for i, t in enumerate(["Walruses haul out on ice.", "Espresso is brewed under pressure."])]
+    assert await store.async_add(nodes) == ["n0", "n1"]
+    res = await store.aquery(VectorStoreQuery(query_embedding=embed.get_query_embedding("espresso"), similarity_top_k=1))
+    assert res.ids == ["n1"]
+    assert [n.node_id for n in await store.aget_nodes(["n1", "n0"])] == ["n1", "n0"]
+    await store.adelete("doc1")
+    await store.adelete_nodes(["n0"])
+    assert await store.aget_nodes(["n0", "n1"]) == []

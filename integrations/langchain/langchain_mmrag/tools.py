@@ -9,7 +9,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from langchain_mmrag.retrievers import MmragRetriever
-from mmrag.types import Hit
+from mmrag.service.citations import numbered
 
 FilterValue = str | int | float | bool | list[str | int | float]
 
@@ -28,31 +28,6 @@ class MmragSearchInput(BaseModel):
     )
 
 
-def where(hit: Hit) -> str:
-    """``report.pdf p.3`` / ``deck.pptx slide 2`` / ``talk.mp3 12.0-18.5s``: the citation."""
-    c = hit.chunk
-    parts = [c.source or c.id]
-    if c.page is not None:
-        parts.append(f"p.{c.page}")
-    if c.slide is not None:
-        parts.append(f"slide {c.slide}")
-    if c.start is not None:
-        parts.append(f"{c.start:.1f}-{c.end:.1f}s")
-    return " ".join(parts)
-
-
-def format_hits(hits: list[Hit], max_chars: int) -> str:
-    if not hits:
-        return "No results."
-    blocks = []
-    for n, hit in enumerate(hits, start=1):
-        body = hit.chunk.text.strip() or f"[{hit.chunk.modality.value}]"
-        if len(body) > max_chars:
-            body = body[:max_chars].rstrip() + "..."
-        blocks.append(f"[{n}] {where(hit)} ({hit.chunk.modality.value}, score {hit.score:.3f})\n{body}")
-    return "\n\n".join(blocks)
-
-
 class MmragSearchTool(BaseTool):
     """Lets an agent search the collection; the ToolMessage artifact keeps the hits.
 
@@ -61,7 +36,7 @@ class MmragSearchTool(BaseTool):
         tool = MmragSearchTool(retriever=MmragRetriever(index=mmrag.Index("mmrag.db")))
         msg = tool.invoke({"name": tool.name, "args": {"query": "pollination"},
                            "id": "1", "type": "tool_call"})
-        msg.content    # numbered passages with source/page/slide for the model to cite
+        msg.content    # "[1] report.pdf, p. 3 (chunk_id ..., score ...)" passages for the model to cite
         msg.artifact   # [Hit.to_dict(), ...]: the structured hits for the app
     """
 
@@ -86,4 +61,5 @@ class MmragSearchTool(BaseTool):
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         hits = self.retriever.search_hits(query, k=k, mode=mode, filters=filters or self.retriever.filters)
-        return format_hits(hits, self.max_chars), [h.to_dict() for h in hits]
+        found = [h.to_dict() for h in hits]
+        return numbered(found, self.max_chars), found

@@ -116,7 +116,7 @@ class MilvusCollection:
                 raise StoreError(f"invalid space name {space!r}: use letters, digits and _")
         multi = any(spec.multivector for spec in spaces.values())
         self._layout = "native" if multi and self.supports_native_late() else "companion"
-        create_collection(self.client, self.collection, spaces, self._layout, self.tokens_per_row)
+        create_collection(self.client, self.collection, spaces, self._layout, self.tokens_per_row, lite=self.is_lite)
         self._spaces = dict(spaces)
         for name in [self.collection, *self._token_collections()]:
             self.client.load_collection(name)

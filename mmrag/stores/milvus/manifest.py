@@ -10,6 +10,7 @@ from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
 from mmrag.manifest import LOOKUP_BATCH, Manifest, ManifestEntry
 from mmrag.stores.milvus.rows import QUERY_PAGE
+from mmrag.stores.milvus.schema import create_indexed
 
 MANIFEST_SUFFIX = "__manifest"
 TOKEN_PROPERTY = "mmrag.manifest_token"  # stamped on the chunk collection and its manifest alike
@@ -25,8 +26,9 @@ class MilvusManifest(Manifest):
     is dropped and started afresh.
     """
 
-    def __init__(self, client: Any, collection: str) -> None:
+    def __init__(self, client: Any, collection: str, *, lite: bool = False) -> None:
         self.client = client
+        self.lite = lite
         self.of = collection
         self.name = f"{collection}{MANIFEST_SUFFIX}"
         self._ready = False
@@ -78,10 +80,7 @@ class MilvusManifest(Manifest):
         schema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)
         index = self.client.prepare_index_params()
         index.add_index("placeholder", index_type="FLAT", metric_type="L2")
-        self.client.create_collection(
-            self.name, schema=schema, index_params=index, consistency_level="Strong", properties={TOKEN_PROPERTY: owner}
-        )
-        self.client.load_collection(self.name)
+        create_indexed(self.client, self.name, schema, index, lite=self.lite, properties={TOKEN_PROPERTY: owner})
 
     def get_many(self, doc_ids: Sequence[str]) -> dict[str, ManifestEntry]:
         if not doc_ids or not self._ensure(create=False):

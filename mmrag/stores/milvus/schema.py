@@ -48,7 +48,7 @@ def parse_uri(uri: str) -> tuple[str, bool]:
 
 
 def create_collection(
-    client: Any, collection: str, spaces: Mapping[str, EmbedderSpec], layout: str, tokens_per_row: int
+    client: Any, collection: str, spaces: Mapping[str, EmbedderSpec], layout: str, tokens_per_row: int, *, lite: bool = False
 ) -> None:
     """The chunk collection (and, in the companion layout, one token collection per multi-vector space)."""
     DataType = pymilvus.DataType
@@ -89,14 +89,30 @@ def create_collection(
         LAYOUT_PROPERTY: layout,
         TOKENS_PER_ROW_PROPERTY: str(tokens_per_row),
     }
-    client.create_collection(collection, schema=schema, index_params=index, consistency_level="Strong", properties=props)
+    create_indexed(client, collection, schema, index, lite=lite, properties=props)
     if layout == "companion":
         for space, spec in spaces.items():
             if spec.multivector:
-                create_token_collection(client, token_collection(collection, space), spec.dim, tokens_per_row)
+                create_token_collection(client, token_collection(collection, space), spec.dim, tokens_per_row, lite=lite)
 
 
-def create_token_collection(client: Any, name: str, dim: int, tokens_per_row: int) -> None:
+def create_indexed(
+    client: Any, name: str, schema: Any, index: Any, *, lite: bool, properties: Mapping[str, str] | None = None
+) -> None:
+    """Create and load a collection with its indexes. On Milvus Lite the indexes are
+    made without waiting on them: pymilvus' wait asks for ``AllocTimestamp``, which
+    Lite does not implement, and its in-process server logs a traceback for every
+    index (shown by any app that configures logging). An empty collection's index
+    is ready at once, so there is nothing to wait for."""
+    if not lite:
+        client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong", properties=properties or {})
+        return
+    client.create_collection(name, schema=schema, consistency_level="Strong", properties=properties or {})
+    client.create_index(name, index, sync=False)
+    client.load_collection(name)
+
+
+def create_token_collection(client: Any, name: str, dim: int, tokens_per_row: int, *, lite: bool = False) -> None:
     """A companion collection: ``tokens_per_row`` token vectors of one chunk per row, tagged with their write."""
     DataType = pymilvus.DataType
     schema = client.create_schema(auto_id=True, enable_dynamic_field=False)
@@ -109,7 +125,7 @@ def create_token_collection(client: Any, name: str, dim: int, tokens_per_row: in
     index = client.prepare_index_params()
     index.add_index("vec", index_type="AUTOINDEX", metric_type="IP")
     index.add_index("chunk_id", index_type="INVERTED")
-    client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+    create_indexed(client, name, schema, index, lite=lite)
 
 
 def read_spaces(client: Any, name: str) -> dict[str, EmbedderSpec]:

@@ -22,4 +22,4 @@ class MilvusStore(MilvusWriter, MilvusQueries, VectorStore):
     """
 
     def manifest(self) -> MilvusManifest:
-        return MilvusManifest(self.client, self.collection)
+        return MilvusManifest(self.client, self.collection, lite=self.is_lite)

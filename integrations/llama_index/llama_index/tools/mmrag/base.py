@@ -7,6 +7,7 @@ from typing import Any, Literal
 from llama_index.core.tools import FunctionTool
 
 from mmrag.index import Index
+from mmrag.service.citations import numbered
 from mmrag.stores import SearchMode
 from mmrag.types import Hit
 
@@ -16,30 +17,6 @@ DESCRIPTION = (
     "(hybrid, dense or bm25), filters (exact matches such as {\"source\": \"report.pdf\", \"page\": 3}). "
     "Returns numbered passages with their source and page/slide/time to cite."
 )
-
-
-def _where(hit: dict[str, Any]) -> str:
-    parts = [hit["source"] or hit["chunk_id"]]
-    if hit["page"] is not None:
-        parts.append(f"p.{hit['page']}")
-    if hit["slide"] is not None:
-        parts.append(f"slide {hit['slide']}")
-    if hit["start"] is not None:
-        parts.append(f"{hit['start']:.1f}-{hit['end']:.1f}s")
-    return " ".join(parts)
-
-
-def format_hits(hits: list[dict[str, Any]], max_chars: int = 800) -> str:
-    """The text the model reads: numbered passages with citations."""
-    if not hits:
-        return "No results."
-    blocks = []
-    for n, hit in enumerate(hits, start=1):
-        body = hit["text"].strip() or f"[{hit['modality']}]"
-        if len(body) > max_chars:
-            body = body[:max_chars].rstrip() + "..."
-        blocks.append(f"[{n}] {_where(hit)} ({hit['modality']}, score {hit['score']:.3f})\n{body}")
-    return "\n\n".join(blocks)
 
 
 def mmrag_search_tool(
@@ -81,5 +58,5 @@ def mmrag_search_tool(
         fn=mmrag_search,
         name=name,
         description=description,
-        callback=lambda hits: format_hits(hits, max_chars),
+        callback=lambda hits: numbered(hits, max_chars),
     )
