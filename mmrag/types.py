@@ -118,6 +118,16 @@ def _frozen_metadata(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(metadata))
 
 
+# A heading or bookmark title is kept to this many characters (the rest cut, with
+# an ellipsis): a 100 KB heading filled the store's 65,535-byte text field through
+# the context header, so its chunk's own words could not be found by keyword.
+MAX_HEADING_CHARS = 200
+
+
+def cut_heading(title: str, limit: int = MAX_HEADING_CHARS) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "\u2026"
+
+
 @dataclass(frozen=True, slots=True)
 class Element:
     """One piece a loader found in a source: a text block, an image, a page render
@@ -140,7 +150,7 @@ class Element:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modality", Modality.parse(self.modality))
-        object.__setattr__(self, "title_path", tuple(self.title_path))
+        object.__setattr__(self, "title_path", tuple(cut_heading(t) for t in self.title_path))
         object.__setattr__(self, "metadata", _frozen_metadata(self.metadata))
         _check_location(self.page, self.slide, self.start, self.end)
         _check_rows(self.row_start, self.row_end)

@@ -12,7 +12,11 @@ MiB = 1024 * 1024
 _DRAWING = b"".join(b"%d %d 10 10 re f\n" % (x * 12, y * 12) for x in range(8) for y in range(8))
 
 
-def write_sized_pdf(path: Path, sizes: list[tuple[float, float, float]]) -> Path:
+# The same square drawn over and over: as many content bytes, but one shape for OCR to look at.
+ONE_SQUARE = b"10 10 10 10 re f\n" * 64
+
+
+def write_sized_pdf(path: Path, sizes: list[tuple[float, float, float]], drawing: bytes = _DRAWING) -> Path:
     """A PDF with one drawn, text-less page per ``(width_pt, height_pt, user_unit)``."""
     from pypdf import PdfWriter
     from pypdf.generic import DecodedStreamObject, FloatObject, NameObject
@@ -21,7 +25,7 @@ def write_sized_pdf(path: Path, sizes: list[tuple[float, float, float]]) -> Path
     for width, height, user_unit in sizes:
         page = writer.add_blank_page(width=width, height=height)
         stream = DecodedStreamObject()
-        stream.set_data(_DRAWING)
+        stream.set_data(drawing)
         page[NameObject("/Contents")] = writer._add_object(stream)
         if user_unit != 1:
             page[NameObject("/UserUnit")] = FloatObject(user_unit)

@@ -19,7 +19,7 @@ from typing import Any
 from mmrag.chunking.rows import row_windows
 from mmrag.chunking.transcript import transcript_windows
 from mmrag.chunking.windows import Tokenizer, WindowOptions, token_windows
-from mmrag.types import Chunk, Element, Modality, stable_id
+from mmrag.types import Chunk, Element, Modality, cut_heading, stable_id
 
 Boundary = Callable[[Element], object]
 
@@ -40,25 +40,32 @@ def container_key(element: Element) -> object:
     )
 
 
+# The context header is cut at this many characters, its document title at
+# MAX_HEADING_CHARS like every heading (mmrag.types): the header is embedded and
+# stored with each chunk, and must leave the chunk's own text room in the store.
+MAX_CONTEXT_CHARS = 1000
+
+
 def location_metadata(element: Element) -> dict[str, Any]:
     """The location keys a chunk keeps in its metadata (see ``Chunk``): the heading
     path as one filterable string, and the sheet."""
     out: dict[str, Any] = {}
     if element.title_path:
-        out["heading"] = " > ".join(element.title_path)
+        out["heading"] = cut_heading(" > ".join(element.title_path), MAX_CONTEXT_CHARS)
     if element.sheet is not None:
         out["sheet"] = element.sheet
     return out
 
 
 def contextualize(document_title: str, title_path: tuple[str, ...], page: int | None, slide: int | None) -> str:
-    """The header embedded with a chunk: document > sections > page/slide."""
-    parts = [document_title, *title_path]
+    """The header embedded with a chunk: document > sections > page/slide, each
+    part at most MAX_HEADING_CHARS and the whole at most MAX_CONTEXT_CHARS."""
+    parts = [cut_heading(p) for p in (document_title, *title_path)]
     if slide is not None:
         parts.append(f"slide {slide}")
     if page is not None:
         parts.append(f"page {page}")
-    return " > ".join(p for p in parts if p)
+    return cut_heading(" > ".join(p for p in parts if p), MAX_CONTEXT_CHARS)
 
 
 @dataclass

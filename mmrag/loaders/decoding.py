@@ -23,8 +23,9 @@ DEFAULT_RENDER_SCALE = 2.0
 MAX_IMAGE_PIXELS = 64_000_000
 
 
-def decode_image(data: bytes | Path, source: str | Path) -> Image.Image:
-    """Open, size-check and fully decode an image, EXIF orientation applied.
+def decode_image(data: bytes | Path, source: str | Path, frame: int = 0) -> Image.Image:
+    """Open, size-check and fully decode an image (its 0-based ``frame``: a page
+    of a multi-page TIFF), EXIF orientation applied.
 
     Raises ``LoaderError`` for bombs, truncated files and data PIL cannot read.
     """
@@ -39,6 +40,11 @@ def decode_image(data: bytes | Path, source: str | Path) -> Image.Image:
         raise LoaderError(source, "not an image PIL can read (unknown or corrupt format)") from exc
     except OSError as exc:
         raise LoaderError(source, f"cannot open image: {exc}") from exc
+    if frame:
+        try:
+            img.seek(frame)
+        except (EOFError, ValueError) as exc:
+            raise LoaderError(source, f"the image has no page {frame + 1}") from exc
     width, height = img.size
     if width * height > MAX_IMAGE_PIXELS:
         raise LoaderError(
@@ -54,8 +60,8 @@ def decode_image(data: bytes | Path, source: str | Path) -> Image.Image:
     return ImageOps.exif_transpose(img)
 
 
-def read_image_file(path: Path) -> Image.Image:
-    return decode_image(path, path)
+def read_image_file(path: Path, frame: int = 0) -> Image.Image:
+    return decode_image(path, path, frame)
 
 
 def render_pdf_page(path: Path, page: int, scale: float = DEFAULT_RENDER_SCALE) -> Image.Image:

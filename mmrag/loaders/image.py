@@ -29,6 +29,8 @@ class ImageLoader(Loader):
         element.text          # OCR text ("" for a photo without text)
         element.image         # ImageRef(kind=FILE): the file itself
 
+    A multi-page TIFF gives one element per page (``page`` 1, 2, ...).
+
     The image is decoded once here (to catch truncated files and bombs, and for
     OCR); chunks keep only the reference.
     """
@@ -47,14 +49,17 @@ class ImageLoader(Loader):
         return super().sniff(head, path)
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        image = read_image_file(path)
+        first = read_image_file(path)
+        sha1 = hashlib.sha1(path.read_bytes()).hexdigest()
+        # a multi-page TIFF (a fax, a scanned document): one element per page, each with its page number
+        pages = tiff_pages(path)
+        for n in range(pages):
+            image = first if n == 0 else read_image_file(path, n)
+            yield self._element(image, source, path.name, sha1, n + 1 if pages > 1 else None)
+
+    def _element(self, image, source: str, name: str, sha1: str, page: int | None) -> Element:  # image: PIL.Image.Image
         caption = embedded_caption(image)
-        meta: dict[str, Any] = {
-            "document_title": path.name,
-            "width": image.width,
-            "height": image.height,
-            "sha1": hashlib.sha1(path.read_bytes()).hexdigest(),
-        }
+        meta: dict[str, Any] = {"document_title": name, "width": image.width, "height": image.height, "sha1": sha1}
         if caption:
             meta["caption"] = caption
         ocr_text = ""
@@ -66,13 +71,22 @@ class ImageLoader(Loader):
                     meta["ocr_skip"] = skipped
             else:
                 meta[OCR_SKIPPED] = "image"
-        yield Element(
+        return Element(
             source=source,
             modality=Modality.IMAGE,
             text="\n".join(t for t in (caption, ocr_text) if t),
-            image=ImageRef(source=source, kind=ImageKind.FILE),
+            image=ImageRef(source=source, kind=ImageKind.FILE, page=page),
             metadata=meta,
+            page=page,
         )
+
+
+def tiff_pages(path: Path) -> int:
+    """How many pages a TIFF holds (1 for any other format); reads headers only."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
 
 
 def embedded_caption(image) -> str:  # image: PIL.Image.Image

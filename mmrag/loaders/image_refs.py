@@ -38,7 +38,7 @@ def open_image(ref: ImageRef, *, render_scale: float = DEFAULT_RENDER_SCALE) -> 
                 return open_image(replace(ref, source=str(attached)), render_scale=render_scale)
         raise LoaderError(path, "no such file (the image reference points at a file that is gone)")
     if ref.kind is ImageKind.FILE:
-        return read_image_file(path)
+        return read_image_file(path, ref.page - 1 if ref.page else 0)  # a page of a multi-page TIFF
     if ref.kind is ImageKind.PAGE_RENDER:
         assert ref.page is not None
         return render_pdf_page(path, ref.page, render_scale)

@@ -86,6 +86,10 @@ def outline_by_page(reader) -> dict[int, tuple[str, ...]]:
 # classifier (the setting before), for a quarter of the pixels
 # (benchmarks/loaders_real_pdfs.py). Page images for embedders keep DEFAULT_RENDER_SCALE.
 OCR_RENDER_SCALE = 1.0
+# OCR reads at most this many pixels of a page (about an A0 poster at 72 dpi): text
+# detection runs on every pixel, so a page that fits the 64 MP render cap only at a
+# tiny scale (a 200,000-point MediaBox) took 35 s and 1.4 GB to find nothing.
+OCR_MAX_PIXELS = 8_000_000
 
 # A page whose content stream is this small draws at most a few words or lines.
 _BLANK_CONTENT_BYTES = 400
@@ -135,7 +139,7 @@ class PdfLoader(Loader):
                 scanned = len(text) < self.ocr_min_chars and (n_images > 0 or _content_size(page) > _BLANK_CONTENT_BYTES)
                 page_meta = dict(meta)
                 ocr_text = ""
-                ocr_fit = _render_fit(page, number, self.render_scale)[0] if scanned else None
+                ocr_fit = _render_fit(page, number, self.render_scale, OCR_MAX_PIXELS)[0] if scanned else None
                 if scanned and self.ocr and ocr_fit is not None:
                     if ocr_available():
                         ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, ocr_fit))
@@ -184,22 +188,22 @@ def _text_layer(pdfium_doc, path: Path, number: int) -> str:  # pdfium_doc: pypd
     return text.strip()
 
 
-def _render_fit(page, number: int, scale: float) -> tuple[float | None, str | None]:
-    """The scale page ``number`` renders at within ``MAX_IMAGE_PIXELS`` (None: not
+def _render_fit(page, number: int, scale: float, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[float | None, str | None]:
+    """The scale page ``number`` renders at within ``max_pixels`` (None: not
     rendered at all) and a note when that is not ``scale``. Decided from the page
     box before anything is allocated; pdfium renders the CropBox in points."""
     try:
         width, height = float(page.cropbox.width), float(page.cropbox.height)
     except Exception:  # a broken box: pdfium's own size is checked again at render time
         return scale, None
-    fitted = fit_render_scale(abs(width), abs(height), scale)
+    fitted = fit_render_scale(abs(width), abs(height), scale, max_pixels)
     if fitted is None:
         return None, (
             f"page {number} is {abs(width):,.0f} x {abs(height):,.0f} points: too large to render within "
-            f"{MAX_IMAGE_PIXELS:,} pixels, so it has no page image and no OCR"
+            f"{max_pixels:,} pixels, so it has no page image and no OCR"
         )
     if fitted < scale:
-        return fitted, f"page {number} rendered at {fitted:.3g}x instead of {scale:g}x to stay within {MAX_IMAGE_PIXELS:,} pixels"
+        return fitted, f"page {number} rendered at {fitted:.3g}x instead of {scale:g}x to stay within {max_pixels:,} pixels"
     return fitted, None
 
 
