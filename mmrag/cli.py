@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -18,6 +20,7 @@ from mmrag.errors import MmragError
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
+from mmrag.terminal import printable, sentences, settings
 
 if TYPE_CHECKING:  # each command imports what it runs: a BM25 search loads no loaders and no torch
     from mmrag.asr import Transcriber
@@ -46,6 +49,13 @@ ImageModelOpt = Annotated[
 ]
 
 
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", envvar="MMRAG_DEBUG", help="Show the traceback of an error, not just its sentence")] = False,
+) -> None:
+    settings.debug = debug
+
+
 class Engine(str, Enum):
     """Who runs ingestion: one process, or a Daft pipeline (local runner, or Ray with --ray-address)."""
 
@@ -53,7 +63,10 @@ class Engine(str, Enum):
     DAFT = "daft"
 
 
-def _index(store: str, collection: str, model: str | None, image_model: str | None = None, speech: Speech | None = None):
+def _index(
+    store: str, collection: str, model: str | None, image_model: str | None = None, speech: Speech | None = None,
+    *, create: bool = True,
+):
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
     from mmrag.index import Index
     from mmrag.stores import open_store
@@ -61,7 +74,7 @@ def _index(store: str, collection: str, model: str | None, image_model: str | No
     # The CLI draws its own progress; keep stdout clean. An environment variable, read when
     # transformers first loads, so that a command without a model never imports it.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    opened = open_store(store, collection, token=_token(store))
+    opened = open_store(store, collection, token=_token(store), create=create)
     # A collection records its models: a later search or ingest need not repeat them.
     recorded = opened.spaces()
     if model is None and "text" in recorded:
@@ -105,6 +118,7 @@ def _token(store: str) -> str | None:
 
 
 @app.command()
+@sentences
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders to ingest")],
     store: StoreOpt = "mmrag.db",
@@ -138,32 +152,29 @@ def ingest(
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    try:
-        with Progress(
-            TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
-        ) as bar:
-            task = bar.add_task("", total=None)
+    with _no_empty_store(store) as wrote, Progress(
+        TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("", total=None)
 
-            def step(outcome: FileOutcome) -> None:
-                bar.update(task, advance=1, description=Path(outcome.path).name)
+        def step(outcome: FileOutcome) -> None:
+            bar.update(task, advance=1, description=printable(Path(outcome.path).name))
 
-            if engine is Engine.DAFT:
-                report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
-            else:
-                index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
-                index.max_file_mb = max_file_mb
-                bar.update(task, total=len(index.ingestor.files(paths, follow_links=follow_links)))
-                report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
-                index.close()
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        if engine is Engine.DAFT:
+            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
+        else:
+            index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
+            index.max_file_mb = max_file_mb
+            bar.update(task, total=len(index.ingestor.files(paths, follow_links=follow_links)))
+            report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
+            index.close()
+        wrote.append(report.chunks_written > 0)
     if json_out:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         for line in report.lines():
-            out.print(line, markup=False, highlight=False)
+            out.print(printable(line), markup=False, highlight=False)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -183,8 +194,24 @@ def _dry_run(
     paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool,
     speech: Speech,
 ) -> None:
-    """Print what ``ingest`` would do. Opening a Milvus Lite file that does not
-    exist yet creates it, so that is undone: a dry run leaves no trace."""
+    """Print what ``ingest`` would do, leaving no trace (not even a new empty store)."""
+    with _no_empty_store(store):
+        index = _index(store, collection, model, image_model, speech)
+        plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe)
+        index.close()
+    if json_out:
+        print(json.dumps(plan.to_dict(), indent=2))
+    else:
+        for line in plan.lines():
+            out.print(printable(line), markup=False, highlight=False)
+
+
+@contextmanager
+def _no_empty_store(store: str) -> Iterator[list[bool]]:
+    """Opening a Milvus Lite path that does not exist creates a store there; when
+    the block fails or writes nothing (a missing path, an empty folder, only bad
+    files), that new store is removed again. The block appends True to the
+    yielded list when it wrote something worth keeping."""
     import shutil
 
     from mmrag.stores.milvus import parse_uri
@@ -195,24 +222,16 @@ def _dry_run(
         uri, is_lite = store, False  # another backend's URI: nothing local to undo
     lite = Path(uri).expanduser() if is_lite else None
     fresh = lite if lite is not None and not lite.exists() else None
+    wrote: list[bool] = []
     try:
-        index = _index(store, collection, model, image_model, speech)
-        plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe)
-        index.close()
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        yield wrote
     finally:
-        if fresh is not None and fresh.is_dir():
+        if fresh is not None and not any(wrote) and fresh.is_dir():
             shutil.rmtree(fresh)
-    if json_out:
-        print(json.dumps(plan.to_dict(), indent=2))
-    else:
-        for line in plan.lines():
-            out.print(line, markup=False, highlight=False)
 
 
 @app.command()
+@sentences
 def search(
     query: Annotated[str | None, typer.Argument(help="What to look for (optional with --image)")] = None,
     image: Annotated[
@@ -242,21 +261,17 @@ def search(
     if server:
         _print_hits(_server_hits(server, query, k, mode, filters or [], image, fusion, model, image_model, rerank), json_out)
         return
-    try:
-        index = _index(store, collection, model, image_model)
-        reranker = None
-        if rerank:
-            from mmrag.reranking import reranker_from_spec
+    index = _index(store, collection, model, image_model, create=False)
+    reranker = None
+    if rerank:
+        from mmrag.reranking import reranker_from_spec
 
-            reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text"))
-        hits = index.search(
-            query, k, image=image, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion,
-            rerank=reranker, candidates_factor=candidates_factor,
-        )
-        index.close()
-    except (MmragError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text"))
+    hits = index.search(
+        query, k, image=image, mode=mode, filters=parse_cli_filters(filters or []), fusion=fusion,
+        rerank=reranker, candidates_factor=candidates_factor,
+    )
+    index.close()
     _print_hits([h.to_dict() for h in hits], json_out)
 
 
@@ -267,7 +282,7 @@ def _print_hits(hits: list[dict], json_out: bool) -> None:
     if not hits:
         out.print("no hits")
     for rank, hit in enumerate(hits, start=1):
-        out.print(format_hit(rank, hit), markup=False, highlight=False)
+        out.print(printable(format_hit(rank, hit)), markup=False, highlight=False)
 
 
 def _server_hits(
@@ -284,11 +299,7 @@ def _server_hits(
         err.print(f"error: {', '.join(given)} cannot go to a server (it uses its own models, adaptive fusion, "
                   "text queries); search without --server for them", markup=False)
         raise typer.Exit(2)
-    try:
-        return remote_search(server, query or "", k, mode.value, filters, token=os.environ.get(TOKEN_ENV) or None)
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    return remote_search(server, query or "", k, mode.value, filters, token=os.environ.get(TOKEN_ENV) or None)
 
 
 def format_hit(rank: int, hit: dict) -> str:
@@ -315,17 +326,14 @@ def format_hit(rank: int, hit: dict) -> str:
 
 
 @app.command()
+@sentences
 def info(store: StoreOpt = "mmrag.db") -> None:
     """List collections with their row counts and embedding models."""
     from mmrag.stores import open_store
 
-    try:
-        st = open_store(store, token=_token(store))
-        collections = st.info()
-        st.close()
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    st = open_store(store, token=_token(store), create=False)
+    collections = st.info()
+    st.close()
     if not collections:
         out.print(f"no mmrag collections at {store}", markup=False)
     for c in collections:
@@ -335,6 +343,7 @@ def info(store: StoreOpt = "mmrag.db") -> None:
 
 
 @app.command()
+@sentences
 def sources(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
@@ -343,23 +352,20 @@ def sources(
     """List the ingested sources with their chunk counts."""
     from mmrag.stores import open_store
 
-    try:
-        st = open_store(store, collection, token=_token(store))
-        found = st.sources()
-        st.close()
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    st = open_store(store, collection, token=_token(store), create=False)
+    found = st.sources()
+    st.close()
     if json_out:
         print(json.dumps([{"source": s.source, "doc_id": s.doc_id, "chunks": s.chunks} for s in found], indent=2))
         return
     if not found:
         out.print(f"no sources in collection '{collection}' at {store}", markup=False)
     for s in found:
-        out.print(f"{s.chunks:6d}  {s.source}", markup=False, highlight=False)
+        out.print(printable(f"{s.chunks:6d}  {s.source}"), markup=False, highlight=False)
 
 
 @app.command()
+@sentences
 def delete(
     source: Annotated[str, typer.Option("--source", help="A file as ingested (same path, or the path `sources` lists)")],
     store: StoreOpt = "mmrag.db",
@@ -369,20 +375,17 @@ def delete(
     from mmrag.ingest import remove_source
     from mmrag.stores import open_store
 
-    try:
-        st = open_store(store, collection, token=_token(store))
-        removed = remove_source(st, source)
-        st.close()
-    except MmragError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    st = open_store(store, collection, token=_token(store), create=False)
+    removed = remove_source(st, source)
+    st.close()
     if not removed:
-        err.print(f"nothing stored for {source} in collection '{collection}' (see: mmrag sources)", markup=False)
+        err.print(printable(f"nothing stored for {source} in collection '{collection}' (see: mmrag sources)"), markup=False)
         raise typer.Exit(1)
-    out.print(f"deleted {removed} chunks of {source}", markup=False, highlight=False)
+    out.print(printable(f"deleted {removed} chunks of {source}"), markup=False, highlight=False)
 
 
 @app.command(name="eval")
+@sentences
 def eval_(
     queries: Annotated[Path, typer.Option("--queries", help="JSONL: query and/or image, and source [page|slide|t]")],
     store: StoreOpt = "mmrag.db",
@@ -399,21 +402,17 @@ def eval_(
     """Score retrieval against a queries file: recall@k, MRR, nDCG@10 and latency per mode and modality."""
     from mmrag.evaluation import EvalMode, IndexSearcher, check_supported, evaluate, parse_ks, read_queries
 
-    try:
-        mode_list, ks = EvalMode.parse_list(modes), parse_ks(k)
-        parsed = read_queries(queries)
-        index = _index(store, collection, model, image_model)  # models load on first use
-        check_supported(parsed, mode_list, has_reranker=rerank is not None, embeds_images=index.spaces.embeds_images)
-        reranker = None
-        if rerank:
-            from mmrag.reranking import reranker_from_spec
+    mode_list, ks = EvalMode.parse_list(modes), parse_ks(k)
+    parsed = read_queries(queries)
+    index = _index(store, collection, model, image_model, create=False)  # models load on first use
+    check_supported(parsed, mode_list, has_reranker=rerank is not None, embeds_images=index.spaces.embeds_images)
+    reranker = None
+    if rerank:
+        from mmrag.reranking import reranker_from_spec
 
-            reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text")).rerank
-        report = evaluate(parsed, IndexSearcher(index, reranker=reranker), mode_list, ks)
-        index.close()
-    except (MmragError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+        reranker = reranker_from_spec(rerank, text_embedder=index.spaces.embedders.get("text")).rerank
+    report = evaluate(parsed, IndexSearcher(index, reranker=reranker), mode_list, ks)
+    index.close()
     data = report.to_dict()
     if json_out:
         print(json.dumps(data, indent=2))
@@ -437,7 +436,7 @@ def _print_eval_tables(data: dict) -> None:
             )
         out.print(table, width=max(out.width, 110))  # a narrow terminal wraps rather than cutting names
     for note in data["notes"]:
-        out.print(f"note: {note}", markup=False, highlight=False)
+        out.print(printable(f"note: {note}"), markup=False, highlight=False)
 
 
 ServerAllowIngest = Annotated[
@@ -447,6 +446,7 @@ ServerAllowIngest = Annotated[
 
 
 @app.command()
+@sentences
 def mcp(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
@@ -458,14 +458,11 @@ def mcp(
     """Serve the index as MCP tools (search, fetch, page_image, sources; ingest with --allow-ingest)."""
     from mmrag.service.run import serve_mcp
 
-    try:
-        serve_mcp(_index(store, collection, model, image_model), http, allow_ingest)
-    except (MmragError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    serve_mcp(_index(store, collection, model, image_model), http, allow_ingest)
 
 
 @app.command()
+@sentences
 def serve(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
@@ -477,11 +474,7 @@ def serve(
     """Serve the index as a JSON API: search, sources, chunks, thumbnails (bearer token from MMRAG_SERVER_TOKEN, if set)."""
     from mmrag.service.run import serve_http
 
-    try:
-        serve_http(_index(store, collection, model, image_model), bind, allow_ingest)
-    except (MmragError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
+    serve_http(_index(store, collection, model, image_model), bind, allow_ingest)
 
 
 def main() -> None:

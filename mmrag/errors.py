@@ -58,6 +58,15 @@ class ModelMismatchError(MmragError):
     """A collection was built with other embedding models than the ones in use."""
 
 
+class ModelLoadError(MmragError):
+    """A model could not be loaded; the message names the model and what to do."""
+
+    def __init__(self, model: str, problem: str) -> None:
+        self.model = model
+        self.problem = problem
+        super().__init__(f"model {model!r}: {problem}")
+
+
 class StoreError(MmragError):
     """The vector store refused an operation or an option is invalid."""
 

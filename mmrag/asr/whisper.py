@@ -10,6 +10,7 @@ import numpy as np
 from mmrag.asr.base import SAMPLE_RATE, AsrSpec, Segment, Transcriber
 from mmrag.embedding.base import quiet_loading
 from mmrag.embedding.device import resolve_device, resolve_dtype
+from mmrag.embedding.loading import model_errors
 
 
 @dataclass
@@ -40,7 +41,7 @@ class WhisperTranscriber(Transcriber):
             from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
             device = resolve_device(self.device)
-            with quiet_loading():
+            with quiet_loading(), model_errors(self.model_name):
                 processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
                 model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
             self._loaded = (processor, model.to(device).eval(), device)

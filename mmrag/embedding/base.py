@@ -109,7 +109,9 @@ class LazyModel:
     def load(self) -> None:
         """Load the model now rather than on first use (quietly: see ``quiet_loading``)."""
         if self._model is None:
-            with quiet_loading():
+            from mmrag.embedding.loading import model_errors
+
+            with quiet_loading(), model_errors(getattr(self, "model_name", type(self).__name__)):
                 self._load()
 
     @property

@@ -121,6 +121,11 @@ class EmbeddingSpaces:
         """
         if image is None and not (text and text.strip()):
             raise ValueError("a query needs text, an image, or both")
+        if image is not None and not self.embeds_images:  # never drop the image and answer the text alone
+            raise ValueError(
+                f"no embedding space here embeds images (spaces: {', '.join(self.embedders)}); "
+                "an image query needs an image-text model, e.g. --image-model openai/clip-vit-base-patch32"
+            )
         out: dict[str, np.ndarray] = {}
         for name, emb in self.embedders.items():
             by_image = image is not None and Modality.IMAGE in emb.modalities
@@ -134,11 +139,6 @@ class EmbeddingSpaces:
             out[name] = np.asarray(vec, dtype=np.float32)
             if name in self.calibrations:
                 out[name] = self.calibrations[name].center(out[name][None], [Modality.IMAGE if by_image else Modality.TEXT])[0]
-        if not out:
-            raise ValueError(
-                f"no embedding space here embeds images (spaces: {', '.join(self.embedders)}); "
-                "an image query needs an image-text model, e.g. --image-model openai/clip-vit-base-patch32"
-            )
         return out
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from mmrag.chunking import Chunker
 from mmrag.embedding.base import batched
 from mmrag.embedding.spaces import EmbeddingSpaces
-from mmrag.errors import InvalidArgument, LoaderError
+from mmrag.errors import InvalidArgument
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
 from mmrag.ingest.report import FileOutcome, IngestReport, Plan, ProgressHook, Status, failure
 from mmrag.ingest.steps import (
@@ -24,7 +24,7 @@ from mmrag.ingest.steps import (
     loaders_for,
     prepare,
 )
-from mmrag.ingest.walk import walk
+from mmrag.ingest.walk import unreadable, walk
 from mmrag.loaders import Loader, find_loader
 from mmrag.loaders.ocr_cache import OcrCache, cache_file_for, use_cache
 from mmrag.manifest import (
@@ -32,6 +32,7 @@ from mmrag.manifest import (
     Change,
     FileState,
     Manifest,
+    ManifestEntry,
     decide,
     is_under,
     open_manifest,
@@ -41,6 +42,10 @@ from mmrag.stores.base import VectorStore, check_specs
 
 if TYPE_CHECKING:
     from mmrag.asr.base import AsrSpec
+
+# What ``Ingestor.classify`` says of a file: why it cannot be read, or how it
+# changed (with its new state and the manifest entry it was compared with).
+Verdict = FileOutcome | tuple[Change, FileState, "ManifestEntry | None"]
 
 
 @dataclass
@@ -178,21 +183,50 @@ class Ingestor:
         an error), else its state to ingest. One manifest look-up for the batch;
         a file is hashed only when size and mtime do not settle it."""
         fingerprint = self.fingerprint
-        ids = [doc_id_for(p) for p in paths]
-        known = self.manifest.lookup(ids) if self.manifest else {}
         out: list[FileState | FileOutcome] = []
-        for path, doc_id in zip(paths, ids):
+        for path, verdict in self.classify(paths):
+            if isinstance(verdict, FileOutcome):
+                out.append(verdict)
+                continue
+            change, state, entry = verdict
             try:
-                if not path.exists():
-                    raise LoaderError(path, "no such file")
-                entry = known.get(doc_id)
-                change, state = decide(FileState.of(path, doc_id), entry, fingerprint)
                 if change is Change.TOUCH and self.manifest is not None and entry is not None:
                     # Same bytes under a new mtime: refresh the entry so the next run needs no hash.
                     self.manifest.put([state.entry(entry.chunks, fingerprint)])
-                out.append(FileOutcome(str(path), Status.UNCHANGED) if change in (Change.UNCHANGED, Change.TOUCH) else state)
             except Exception as exc:
                 out.append(failure(str(path), exc))
+                continue
+            out.append(FileOutcome(str(path), Status.UNCHANGED) if change in (Change.UNCHANGED, Change.TOUCH) else state)
+        return out
+
+    def classify(self, paths: list[Path]) -> list[tuple[Path, Verdict]]:
+        """The one classifier ``triage`` and ``plan`` share: per file, an outcome
+        when it cannot be read at all (missing, a symlink loop, not a regular
+        file), else how it changed since its manifest entry (one look-up for the batch)."""
+        refused: dict[Path, FileOutcome] = {}
+        ids: dict[Path, str] = {}
+        for path in paths:
+            outcome = unreadable(path)
+            if outcome is None:
+                try:
+                    ids[path] = doc_id_for(path)
+                except Exception as exc:
+                    outcome = failure(str(path), exc)
+            if outcome is not None:
+                refused[path] = outcome
+        known = self.manifest.lookup(list(ids.values())) if self.manifest and ids else {}
+        fingerprint = self.fingerprint
+        out: list[tuple[Path, Verdict]] = []
+        for path in paths:
+            if path in refused:
+                out.append((path, refused[path]))
+                continue
+            try:
+                entry = known.get(ids[path])
+                change, state = decide(FileState.of(path, ids[path]), entry, fingerprint)
+                out.append((path, (change, state, entry)))
+            except Exception as exc:
+                out.append((path, failure(str(path), exc)))
         return out
 
     def ingest_file(self, path: Path) -> FileOutcome:
@@ -254,23 +288,21 @@ class Ingestor:
         if stored:
             check_specs(self.store.collection, stored, self.spaces.specs())
         self.check_asr(retranscribe=retranscribe)
-        fingerprint = self.fingerprint
         files, skipped = self.walk(paths, follow_links=follow_links)
         plan = Plan(problems=skipped)
         for batch in batched(files, LOOKUP_BATCH):
-            ids = [doc_id_for(p) for p in batch]
-            known = self.manifest.lookup(ids) if self.manifest else {}
-            for path, doc_id in zip(batch, ids):
+            for path, verdict in self.classify(list(batch)):
                 source = str(path)
+                if isinstance(verdict, FileOutcome):
+                    plan.problems.append(verdict)
+                    continue
+                change, state, _ = verdict
                 try:
-                    if not path.exists():
-                        raise LoaderError(path, "no such file")
-                    change, state = decide(FileState.of(path, doc_id), known.get(doc_id), fingerprint)
                     if change in (Change.UNCHANGED, Change.TOUCH):
                         plan.unchanged.append(source)
                         continue
                     find_loader(path, self.loaders)  # unsupported or unreadable files would be skipped or fail
-                    existing = self.store.chunk_ids(doc_id) if change is Change.ADD else None
+                    existing = self.store.chunk_ids(state.doc_id) if change is Change.ADD else None
                     if not existing:
                         (plan.add if change is Change.ADD else plan.replace).append(source)
                         continue

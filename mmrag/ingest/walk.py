@@ -147,3 +147,22 @@ def _walk_dir(folder: Path, root: Path, excluded, follow_links: bool, seen: set[
         else:
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             yield _skip(path, f"{kind}, not a regular file: only regular files are read")
+
+
+def unreadable(path: Path) -> FileOutcome | None:
+    """Why a path given directly is not opened, or None for a regular file. The
+    walk checks what it finds; this checks what the user named: a FIFO would
+    block the run and ``/dev/zero`` never ends, so only regular files are read."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        reason = "a broken symlink: its target does not exist" if path.is_symlink() else "no such file"
+        return FileOutcome(printable(path), Status.FAILED, reason=reason)
+    except OSError as exc:
+        loop = exc.errno == errno.ELOOP
+        return FileOutcome(printable(path), Status.FAILED,
+                           reason="a symlink loop: the link never reaches a file" if loop else f"cannot be read: {exc.strerror or exc}")
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "a folder" if stat.S_ISDIR(mode) else "not a regular file")
+    return _skip(path, f"{kind}, not a regular file: only regular files are read")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from mmrag.embedding.loading import model_errors
 from mmrag.errors import MmragError
 from mmrag.reranking.base import Reranker
 from mmrag.reranking.models import default_device, shared
@@ -49,7 +50,8 @@ class CrossEncoderReranker(Reranker):
         import torch
         from sentence_transformers import CrossEncoder
 
-        model = CrossEncoder(self.model_name, device=device, trust_remote_code=False, max_length=self.max_length, activation_fn=torch.nn.Sigmoid())
+        with model_errors(self.model_name):
+            model = CrossEncoder(self.model_name, device=device, trust_remote_code=False, max_length=self.max_length, activation_fn=torch.nn.Sigmoid())
         if model.num_labels != 1:
             raise MmragError(
                 f"{self.model_name} has {model.num_labels} output labels; a reranker needs one relevance logit"

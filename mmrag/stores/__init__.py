@@ -23,7 +23,9 @@ __all__ = [
 ]
 
 
-def open_store(uri: str = "mmrag.db", collection: str = "mmrag", *, token: str | None = None) -> VectorStore:
+def open_store(
+    uri: str = "mmrag.db", collection: str = "mmrag", *, token: str | None = None, create: bool = True
+) -> VectorStore:
     """The store behind ``uri``.
 
     - ``path.db`` or ``milvus:///path.db``: a Milvus Lite file;
@@ -32,6 +34,8 @@ def open_store(uri: str = "mmrag.db", collection: str = "mmrag", *, token: str |
     - ``https://<cluster>.weaviate.cloud``: Weaviate Cloud.
 
     For Weaviate ``token`` is the API key; it defaults to the ``WEAVIATE_API_KEY`` variable.
+    ``create=False`` refuses a Milvus Lite path with no store yet instead of creating
+    one (a search or a listing should not leave an empty store behind).
     """
     from mmrag.stores.uris import is_weaviate_uri
 
@@ -41,4 +45,4 @@ def open_store(uri: str = "mmrag.db", collection: str = "mmrag", *, token: str |
         return WeaviateStore.from_uri(uri, collection, api_key=token)
     from mmrag.stores.milvus import MilvusStore
 
-    return MilvusStore(uri, collection, token=token)
+    return MilvusStore(uri, collection, token=token, create=create)

@@ -277,6 +277,13 @@ def _operators(key: str, ops: Mapping[str, Any]) -> Filter:
     return parts[0] if len(parts) == 1 else And(*parts)
 
 
+# What a CLI filter value may be: chunk fields that hold numbers take numbers,
+# and integers fit the stores' 64-bit columns. Said here, in words, rather than
+# as the database's type error.
+CLI_NUMERIC_KEYS = frozenset({"page", "slide", "start", "end"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def parse_cli_filters(pairs: list[str]) -> dict[str, Any]:
     """``["page=3", "source=a.pdf"]`` to a filter dict; integers stay integers."""
     out: dict[str, Any] = {}
@@ -285,6 +292,12 @@ def parse_cli_filters(pairs: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise FilterError(f"--filter {pair!r}: expected key=value")
         value: Any = int(raw) if re.fullmatch(r"-?\d+", raw) else raw
+        if key in CLI_NUMERIC_KEYS and isinstance(value, str):
+            if not re.fullmatch(r"-?(\d+\.\d*|\.\d+)", raw):
+                raise FilterError(f"--filter {pair!r}: {key} takes a number, got {raw!r}")
+            value = float(raw)  # start=12.5 (seconds)
+        if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+            raise FilterError(f"--filter {pair!r}: {raw} is out of range (a 64-bit integer: {INT64_MIN}..{INT64_MAX})")
         if key in out:  # a repeated key means "any of these values"
             prev = out[key]
             value = [*prev, value] if isinstance(prev, list) else [prev, value]

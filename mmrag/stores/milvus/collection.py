@@ -4,6 +4,7 @@ reading back what the collection records (its spaces and late layout)."""
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import MissingDependencyError, StoreError
 from mmrag.stores.base import check_specs
 from mmrag.stores.milvus.late import NATIVE_LATE_MIN_VERSION, server_version
+from mmrag.stores.milvus.lite import check_path, opening
 from mmrag.stores.milvus.rows import BATCH_BYTES, QUERY_PAGE, token_collection
 from mmrag.stores.milvus.schema import (
     ASR_PROPERTY,
@@ -49,6 +51,7 @@ class MilvusCollection:
         retries: int = RETRIES,
         batch_bytes: int = BATCH_BYTES,
         tokens_per_row: int | None = None,
+        create: bool = True,
     ) -> None:
         if pymilvus is None:
             raise MissingDependencyError("pymilvus", "milvus", "The Milvus store")
@@ -57,6 +60,7 @@ class MilvusCollection:
         self.uri, self.is_lite = parse_uri(uri)
         if self.is_lite:
             self.local_path = Path(self.uri).expanduser().resolve()
+            check_path(self.local_path, create=create)  # before pymilvus creates anything there
             self.local_path.parent.mkdir(parents=True, exist_ok=True)
         self.collection = collection
         self.retries = retries
@@ -71,7 +75,8 @@ class MilvusCollection:
         # "too_many_pings"; a client idle for a while (e.g. while a pipeline loads
         # models) then fails to reconnect. A local server needs no keepalive.
         options = {"grpc.keepalive_permit_without_calls": 0, "grpc.keepalive_time_ms": 3_600_000} if self.is_lite else {}
-        self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "", grpc_options=options)
+        with opening(self.local_path) if self.is_lite else nullcontext():
+            self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "", grpc_options=options)
         self._spaces: dict[str, EmbedderSpec] | None = None
         self._layout = "companion"
 
