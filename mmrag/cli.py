@@ -212,22 +212,20 @@ def _no_empty_store(store: str) -> Iterator[list[bool]]:
     the block fails or writes nothing (a missing path, an empty folder, only bad
     files), that new store is removed again. The block appends True to the
     yielded list when it wrote something worth keeping."""
-    import shutil
-
     from mmrag.stores.milvus import parse_uri
+    from mmrag.stores.milvus.lite import discard
 
     try:
         uri, is_lite = parse_uri(store)
     except MmragError:
         uri, is_lite = store, False  # another backend's URI: nothing local to undo
-    lite = Path(uri).expanduser() if is_lite else None
-    fresh = lite if lite is not None and not lite.exists() else None
+    fresh = is_lite and not Path(uri).expanduser().exists()
     wrote: list[bool] = []
     try:
         yield wrote
     finally:
-        if fresh is not None and not any(wrote) and fresh.is_dir():
-            shutil.rmtree(fresh)
+        if fresh and not any(wrote):
+            discard(uri)
 
 
 @app.command()

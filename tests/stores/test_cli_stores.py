@@ -62,5 +62,6 @@ def test_bad_store_uris_fail_with_a_clear_message(tmp_path):
     assert bad.exit_code == 2 and "unrecognised Milvus URI" in bad.output
     down = runner.invoke(app, ["sources", "--store", "weaviate://127.0.0.1:9?grpc_port=10"])
     assert down.exit_code == 2 and "cannot connect to Weaviate" in down.output
-    empty = runner.invoke(app, ["sources", "--store", str(tmp_path / "new.db")])
-    assert empty.exit_code == 0 and "no sources" in empty.stdout
+    missing = runner.invoke(app, ["sources", "--store", str(tmp_path / "new.db")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    assert not (tmp_path / "new.db").exists()  # a listing creates no store

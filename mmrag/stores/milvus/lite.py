@@ -100,3 +100,22 @@ def open_error(path: Path, cause: BaseException) -> StoreError:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return StoreError(f"the disk holding the store {path} is full: free some space and run again")
     return StoreError(f"cannot open the Milvus Lite store {path}: {seen[0] if seen else 'unknown error'}")
+
+
+def discard(uri: str) -> None:
+    """Delete the store at ``uri`` (a path as given to pymilvus) after stopping
+    this process's Milvus Lite server for it: the server outlives its clients
+    and would go on writing into the folder removed under it."""
+    import os
+    import shutil
+
+    try:
+        from milvus_lite.server_manager import server_manager_instance
+    except ImportError:  # pragma: no cover - Milvus Lite is what made the folder
+        server_manager_instance = None
+    path = Path(uri).expanduser()
+    if server_manager_instance is not None:
+        for key in {os.path.abspath(uri), str(path.resolve())}:
+            server_manager_instance.release_server(key)
+    if path.is_dir():
+        shutil.rmtree(path)
