@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 # What ``Ingestor.classify`` says of a file: why it cannot be read, or how it
 # changed (with its new state and the manifest entry it was compared with).
-Verdict = FileOutcome | tuple[Change, FileState, "ManifestEntry | None"]
+Verdict = FileOutcome | tuple[Change, FileState, ManifestEntry | None]
 
 
 @dataclass
