@@ -122,13 +122,18 @@ def save_json(path: Path, data: Mapping[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Measured:
-    """A child process's exit code, wall time, peak resident memory and stdout."""
+    """A child process's exit code, wall time, peak resident memory and stdout.
+
+    ``peak_rss_mib`` is the kernel's figure for the child alone; when the child
+    starts processes of its own (mmrag's reading worker), ``tree_peak_rss_mib``
+    is the highest sum of the whole tree's RSS seen in 50 ms samples."""
 
     returncode: int
     seconds: float
     peak_rss_mib: float
     stdout: str
     stderr: str
+    tree_peak_rss_mib: float = 0.0
 
 
 def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
@@ -140,10 +145,12 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=full_env, cwd=cwd)
         deadline = started + timeout
+        tree_peak = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            tree_peak = max(tree_peak, _tree_rss(proc.pid))
             if time.perf_counter() > deadline:
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -153,7 +160,26 @@ def run_measured(cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cw
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
         out.seek(0)
         err.seek(0)
-        return Measured(proc.returncode, seconds, usage.ru_maxrss / 1024, out.read(), err.read())
+        peak = usage.ru_maxrss / 1024
+        return Measured(proc.returncode, seconds, peak, out.read(), err.read(), max(peak, tree_peak / 2**20))
+
+
+def _tree_rss(pid: int) -> int:
+    """Bytes resident in ``pid`` and its descendants now (0 once it is gone)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
 
 
 def python() -> str:

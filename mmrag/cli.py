@@ -136,6 +136,7 @@ def ingest(
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Daft: instances of each stage (local processes or Ray actors)")] = None,
     max_file_mb: Annotated[float, typer.Option("--max-file-mb", min=0.001, help="Refuse any file over this many MB (on disk, or its zip parts inflated)")] = DEFAULT_MAX_FILE_MB,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Read symlinks that lead out of a folder being ingested (skipped by default)")] = False,
+    overlap: Annotated[bool | None, typer.Option("--overlap/--no-overlap", help="single: read files in a worker process while this one embeds (default: off)")] = None,
 ) -> None:
     """Load, chunk, embed and store files; exit code 1 if any file failed.
 
@@ -143,6 +144,9 @@ def ingest(
     loading them; a run that was killed finishes when run again."""
     if engine is not Engine.DAFT and (ray_address or workers):
         err.print("error: --ray-address and --workers go with --engine daft", markup=False)
+        raise typer.Exit(2)
+    if engine is Engine.DAFT and overlap is not None:
+        err.print("error: --overlap/--no-overlap go with --engine single", markup=False)
         raise typer.Exit(2)
     if engine is Engine.DAFT and image_model:
         err.print("error: --image-model is not supported with --engine daft yet; use --engine single", markup=False)
@@ -166,6 +170,7 @@ def ingest(
         else:
             index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
             index.max_file_mb = max_file_mb
+            index.ingestor.overlap = bool(overlap)
             bar.update(task, total=len(index.ingestor.files(paths, follow_links=follow_links)))
             report = index.ingestor.run(paths, on_file=step, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
             index.close()

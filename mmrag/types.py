@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -204,6 +204,10 @@ class Chunk:
             raise ValueError("a chunk needs an id and a doc_id")
         if self.modality is not Modality.TEXT and self.image is None:
             raise ValueError(f"{self.source}: a {self.modality.value} chunk needs an image")
+
+    def __reduce__(self) -> tuple:
+        """Picklable, for worker processes: the frozen metadata travels as a plain dict."""
+        return (Chunk, tuple(dict(self.metadata) if f.name == "metadata" else getattr(self, f.name) for f in fields(self)))
 
     @property
     def sheet(self) -> str | None:

@@ -65,3 +65,13 @@ def test_row_locations_are_validated_and_reach_the_hit_json():
     data = Hit(Chunk(id="c", doc_id="d", source="b.xlsx", modality="text", text="x", metadata=meta), 1.0).to_dict()
     assert (data["sheet"], data["row_start"], data["row_end"]) == ("Q3", 12, 20)
     assert data["heading"] == "Plan > Costs" and data["attachment"] is None
+
+
+def test_a_chunk_pickles_for_worker_processes() -> None:
+    import pickle
+
+    chunk = Chunk(id="c1", doc_id="d1", source="a.pdf", modality="text", text="Owls", page=2, metadata={"sheet": "S", "tags": ["x"]})
+    again = pickle.loads(pickle.dumps(chunk))
+    assert again == chunk and again.metadata["tags"] == ["x"]
+    with pytest.raises(TypeError):
+        again.metadata["sheet"] = "T"  # still frozen after the trip

@@ -4,7 +4,8 @@ unchanged files by the manifest, batching small sources, pruning removed ones.""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from mmrag.embedding.base import batched
 from mmrag.embedding.spaces import EmbeddingSpaces
 from mmrag.errors import InvalidArgument
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
+from mmrag.ingest.overlap import PrepareAhead, can_send
 from mmrag.ingest.report import FileOutcome, IngestReport, Plan, ProgressHook, Status, failure
 from mmrag.ingest.steps import (
     EMBED_BATCH_CHUNKS,
@@ -68,6 +70,7 @@ class Ingestor:
     batch_chunks: int = EMBED_BATCH_CHUNKS  # small sources are embedded and inserted together up to this many chunks
     ocr_cache: OcrCache | None = None  # default: a file beside an embedded store, so re-runs read no picture twice
     max_file_mb: float | None = DEFAULT_MAX_FILE_MB  # a file over this (on disk, or inflated zip parts) is refused; None: no limit
+    overlap: bool = False  # load and chunk in a worker process while this one embeds (mmrag.ingest.overlap)
 
     def __post_init__(self) -> None:
         if self.batch_chunks < 1:
@@ -133,9 +136,9 @@ class Ingestor:
                 done(outcome)
             pending.clear()
 
-        for batch in batched(files, LOOKUP_BATCH):
-            for item in self.triage(batch):
-                prepared = item if isinstance(item, FileOutcome) else self._prepare(item)
+        triaged = (item for batch in batched(files, LOOKUP_BATCH) for item in self.triage(batch))
+        with self._preparer() as prepare_all:
+            for prepared in prepare_all(triaged):
                 if isinstance(prepared, FileOutcome):
                     done(prepared)
                     continue
@@ -233,6 +236,24 @@ class Ingestor:
         """Ingest one file (skipped before loading when the manifest says it is unchanged)."""
         (item,) = self.triage([path])
         return item if isinstance(item, FileOutcome) else self._ingest(item)
+
+    def _overlaps(self) -> bool:
+        """Whether this run loads files in a worker process (``overlap``), checking it can be sent what it needs."""
+        if not self.overlap:
+            return False
+        if not can_send(self.chunker, self.loaders, self.ocr_cache):
+            raise InvalidArgument("overlap=True needs loaders and a chunker that pickle (no lambdas); pass overlap=False")
+        return True
+
+    @contextmanager
+    def _preparer(self) -> Iterator[Callable[[Iterable[FileState | FileOutcome]], Iterator[Prepared | FileOutcome]]]:
+        """``prepare`` over triaged items, in order: here, or a worker process ahead of the writer."""
+        if not self._overlaps():
+            yield lambda items: (item if isinstance(item, FileOutcome) else self._prepare(item) for item in items)
+            return
+        with PrepareAhead(self.chunker, self.loaders, self.ocr_cache, self.max_file_mb) as ahead:
+            ahead.start()
+            yield ahead.map
 
     def _prepare(self, state: FileState) -> Prepared | FileOutcome:
         with use_cache(self.ocr_cache):  # a picture seen in this run or an earlier one is not OCR'd again

@@ -35,6 +35,8 @@ def test_ingest_benchmark_runs_quick(tmp_path):
     read = {row[0]: row[1:] for row in table(result, "What each path could read")["rows"]}
     assert read["text PDF pages"] == ["2 files / 4 units"] * 3  # both sides read every text page
     assert read["scanned PDF pages"][2] == "0 files / 0 units"  # the anchor has no OCR
+    overlap = table(result, "mmrag: files read in a worker process")["rows"]
+    assert [row[-1] for row in overlap] == [True, True]  # overlapped and serial runs store the same chunks
     for fig in result["figures"]:
         assert (tmp_path / fig).stat().st_size > 1000
 
