@@ -129,3 +129,41 @@ def test_overlap_needs_what_a_worker_can_be_sent(tmp_path: Path, text_embedder) 
     with pytest.raises(InvalidArgument, match="ahead"):
         PrepareAhead(chunker, [], index.ingestor.ocr_cache, ahead=0)
     index.close()
+
+
+KILLED_PARENT = """
+import os, sys
+from mmrag.chunking import Chunker
+from mmrag.ingest.overlap import PrepareAhead
+from mmrag.loaders.ocr_cache import OcrCache
+
+if __name__ == "__main__":
+    ahead = PrepareAhead(Chunker(str.split), [], OcrCache())
+    ahead.start().result()
+    print(next(iter(ahead._pool._processes)), flush=True)
+    os._exit(9)  # as a kill -9 would: no shutdown, no cleanup
+"""
+
+
+@pytest.mark.slow  # a child Python that imports mmrag and spawns a worker
+def test_the_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(KILLED_PARENT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    worker = int(done.stdout.strip())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.2)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False

@@ -19,7 +19,10 @@ reported failed and a fresh child takes the rest.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
+import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -38,6 +41,7 @@ from mmrag.manifest import FileState
 # Files prepared ahead of the writer: enough to cover one embedding batch of
 # small files, few enough that a run of long PDFs holds only a handful in memory.
 AHEAD = 4
+PARENT_POLL_S = 1.0
 
 
 def can_send(*objects: object) -> bool:
@@ -139,6 +143,15 @@ def _init(chunker: Chunker, loaders: list[Loader], ocr_cache: OcrCache, max_file
     global _worker
     warnings.simplefilter("ignore")  # a file's warnings are captured into its note by prepare; nothing else is said
     _worker = (chunker, loaders, ocr_cache, max_file_mb)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="mmrag-parent-watch").start()
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker soon after its parent is gone (killed mid-run): a pool
+    worker only notices at its next job, and could OCR for minutes first."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
 
 
 def _ready() -> bool:
