@@ -66,7 +66,7 @@ class Index:
         self.max_file_mb = check_budget(max_file_mb)  # per-file budget of ingest (mmrag.ingest.budget); None: none
         if asr_model is not None:  # speech of audio and video files (Whisper id or path, or any Transcriber)
             if loaders is not None:
-                raise ValueError("pass asr_model to your MediaLoader when you give loaders yourself")
+                raise InvalidArgument("pass asr_model to your MediaLoader when you give loaders yourself")
             from mmrag.asr import transcriber_for
             from mmrag.loaders import default_loaders
 

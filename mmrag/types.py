@@ -15,6 +15,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from mmrag.errors import InvalidArgument
+
 
 class ChoiceEnum(str, Enum):
     """A string Enum whose ``parse`` names the valid values when one is unknown.
@@ -30,7 +32,7 @@ class ChoiceEnum(str, Enum):
             return cls(value)
         except ValueError:
             valid = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown {cls.__noun__} {value!r}; valid: {valid}") from None
+            raise InvalidArgument(f"unknown {cls.__noun__} {value!r}; valid: {valid}") from None
 
 
 class Modality(ChoiceEnum):
@@ -56,16 +58,16 @@ def _check_location(
     page: int | None, slide: int | None, start: float | None, end: float | None
 ) -> None:
     if page is not None and page < 1:
-        raise ValueError(f"page is 1-based, got {page}")
+        raise InvalidArgument(f"page is 1-based, got {page}")
     if slide is not None and slide < 1:
-        raise ValueError(f"slide is 1-based, got {slide}")
+        raise InvalidArgument(f"slide is 1-based, got {slide}")
     if (start is None) != (end is None):
-        raise ValueError("start and end come together or not at all")
+        raise InvalidArgument("start and end come together or not at all")
     if start is not None and end is not None:
         if start < 0:
-            raise ValueError(f"start must be >= 0 seconds, got {start}")
+            raise InvalidArgument(f"start must be >= 0 seconds, got {start}")
         if end < start:
-            raise ValueError(f"end ({end}) must not be before start ({start})")
+            raise InvalidArgument(f"end ({end}) must not be before start ({start})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +84,12 @@ class ImageRef:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", ImageKind(self.kind))
         if self.kind is ImageKind.VIDEO_FRAME and (self.time is None or self.time < 0):
-            raise ValueError("a video frame needs its time in seconds (>= 0)")
+            raise InvalidArgument("a video frame needs its time in seconds (>= 0)")
         _check_location(self.page, self.slide, None, None)
         if self.kind is ImageKind.PAGE_RENDER and self.page is None:
-            raise ValueError("a page render needs its page number")
+            raise InvalidArgument("a page render needs its page number")
         if self.kind is ImageKind.EMBEDDED and self.index is None:
-            raise ValueError("an embedded image needs its index on the page or slide")
+            raise InvalidArgument("an embedded image needs its index on the page or slide")
 
     def to_dict(self) -> dict[str, Any]:
         data = {**asdict(self), "kind": self.kind.value}
@@ -102,19 +104,19 @@ class ImageRef:
 
 def _check_rows(row_start: int | None, row_end: int | None) -> None:
     if (row_start is None) != (row_end is None):
-        raise ValueError("row_start and row_end come together or not at all")
+        raise InvalidArgument("row_start and row_end come together or not at all")
     if row_start is not None and row_end is not None:
         if row_start < 1:
-            raise ValueError(f"rows are 1-based, got row_start {row_start}")
+            raise InvalidArgument(f"rows are 1-based, got row_start {row_start}")
         if row_end < row_start:
-            raise ValueError(f"row_end ({row_end}) must not be before row_start ({row_start})")
+            raise InvalidArgument(f"row_end ({row_end}) must not be before row_start ({row_start})")
 
 
 def _frozen_metadata(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
     try:
         json.dumps(dict(metadata))
     except TypeError as exc:
-        raise ValueError(f"metadata must be JSON-serialisable: {exc}") from None
+        raise InvalidArgument(f"metadata must be JSON-serialisable: {exc}") from None
     return MappingProxyType(dict(metadata))
 
 
@@ -155,13 +157,13 @@ class Element:
         _check_location(self.page, self.slide, self.start, self.end)
         _check_rows(self.row_start, self.row_end)
         if self.sheet is not None and not self.sheet.strip():
-            raise ValueError(f"{self.source}: a sheet name must not be blank")
+            raise InvalidArgument(f"{self.source}: a sheet name must not be blank")
         if self.modality is Modality.TEXT and not self.text.strip():
-            raise ValueError(f"{self.source}: a text element needs non-blank text")
+            raise InvalidArgument(f"{self.source}: a text element needs non-blank text")
         if self.modality is not Modality.TEXT and self.image is None:
-            raise ValueError(f"{self.source}: a {self.modality.value} element needs an image")
+            raise InvalidArgument(f"{self.source}: a {self.modality.value} element needs an image")
         if self.bbox is not None and len(self.bbox) != 4:
-            raise ValueError("bbox is (x0, y0, x1, y1)")
+            raise InvalidArgument("bbox is (x0, y0, x1, y1)")
 
 
 def stable_id(*parts: object) -> str:
@@ -201,9 +203,9 @@ class Chunk:
         _check_location(self.page, self.slide, self.start, self.end)
         _check_rows(self.metadata.get("row_start"), self.metadata.get("row_end"))
         if not self.id or not self.doc_id:
-            raise ValueError("a chunk needs an id and a doc_id")
+            raise InvalidArgument("a chunk needs an id and a doc_id")
         if self.modality is not Modality.TEXT and self.image is None:
-            raise ValueError(f"{self.source}: a {self.modality.value} chunk needs an image")
+            raise InvalidArgument(f"{self.source}: a {self.modality.value} chunk needs an image")
 
     def __reduce__(self) -> tuple:
         """Picklable, for worker processes: the frozen metadata travels as a plain dict."""

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
+
 SAMPLE_RATE = 16_000
 
 
@@ -72,7 +74,7 @@ class Window:
 def windows(blocks: Iterable[np.ndarray], seconds: float = 30.0, overlap: float = 5.0) -> Iterator[Window]:
     """Overlapping windows over a stream of sample blocks; memory holds one window."""
     if not 0 <= overlap < seconds:
-        raise ValueError(f"need 0 <= overlap < window seconds, got {overlap} and {seconds}")
+        raise InvalidArgument(f"need 0 <= overlap < window seconds, got {overlap} and {seconds}")
     size, hop = int(seconds * SAMPLE_RATE), int((seconds - overlap) * SAMPLE_RATE)
     buffer = np.zeros(0, np.float32)
     offset = 0
@@ -119,7 +121,7 @@ class Transcriber(ABC):
     def transcribe(self, blocks: Iterable[np.ndarray]) -> Iterator[Segment]:
         """Segments of a 16 kHz mono stream, in order, on one timeline."""
         if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+            raise InvalidArgument(f"batch_size must be >= 1, got {self.batch_size}")
         stream = windows(blocks, self.window, self.overlap)
         batch: list[Window] = []
         first = True

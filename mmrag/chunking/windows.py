@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mmrag.errors import InvalidArgument
+
 _SENTENCE_END = re.compile(r"""[.!?…][)"'\]»”’]*\s+|\n\s*\n""")
 
 
@@ -34,11 +36,11 @@ class WindowOptions:
 
     def __post_init__(self) -> None:
         if not self.max_seconds > 0:
-            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
+            raise InvalidArgument(f"max_seconds must be > 0, got {self.max_seconds}")
         if self.max_tokens < 8:
-            raise ValueError(f"max_tokens must be >= 8, got {self.max_tokens}")
+            raise InvalidArgument(f"max_tokens must be >= 8, got {self.max_tokens}")
         if not 0 <= self.overlap < self.max_tokens // 2:
-            raise ValueError(
+            raise InvalidArgument(
                 f"overlap must be >= 0 and less than half of max_tokens ({self.max_tokens}), got {self.overlap}"
             )
 

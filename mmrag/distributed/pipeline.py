@@ -35,7 +35,7 @@ from mmrag.distributed.records import (
 from mmrag.embedding.base import batched
 from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
 from mmrag.embedding.spaces import EmbeddingSpaces, split_rows
-from mmrag.errors import MissingDependencyError, StoreError
+from mmrag.errors import InvalidArgument, MissingDependencyError, StoreError
 from mmrag.ingest import FileOutcome, Ingestor, IngestReport, Plan, Prepared, ProgressHook, Status, commit, loaders_for, prepare
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
 from mmrag.stores import VectorStore, open_store
@@ -203,7 +203,7 @@ class DaftIngestor:
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
+            raise InvalidArgument(f"workers must be >= 1, got {self.workers}")
 
     def _driver(self) -> Ingestor:
         spaces = self.spaces()

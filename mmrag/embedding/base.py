@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageLoader, open_image, prefetched
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 from mmrag.types import Modality
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ class EmbedderSpec:
 def batched(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Consecutive slices of ``items`` of at most ``size``."""
     if size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {size}")
+        raise InvalidArgument(f"batch_size must be >= 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -143,7 +143,7 @@ class EmbedderBase(ABC):
     ) -> None:
         batch_size = self.default_batch_size if batch_size is None else batch_size
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise InvalidArgument(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size = batch_size
         self.query_instruction = query_instruction
         self.document_instruction = document_instruction

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mmrag.embedding.base import l2_normalize
+from mmrag.errors import InvalidArgument
 from mmrag.types import Modality
 
 
@@ -53,10 +54,10 @@ class ModalityCalibration:
         vectors = np.asarray(vectors, dtype=np.float32)
         groups = np.array([modality_group(m) for m in modalities])
         if len(groups) != len(vectors):
-            raise ValueError(f"{len(vectors)} vectors but {len(groups)} modalities")
+            raise InvalidArgument(f"{len(vectors)} vectors but {len(groups)} modalities")
         present = [g for g in ("text", "image") if (groups == g).any()]
         if len(present) < 2:
-            raise ValueError("calibration needs both text and image vectors in the collection")
+            raise InvalidArgument("calibration needs both text and image vectors in the collection")
         means = {g: vectors[groups == g].mean(axis=0) for g in present}
         centred = l2_normalize(vectors - np.stack([means[g] for g in groups]))
         text_rows = np.flatnonzero(groups == "text")

@@ -17,7 +17,7 @@ import numpy as np
 from mmrag.embedding.base import Embedder, LazyModel, apply_instruction, l2_normalize
 from mmrag.embedding.device import Precision, resolve_device, resolve_dtype
 from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageInput, ImageLoader, open_image
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 from mmrag.types import Modality
 
 # Image processors whose whole pipeline is resize -> [center crop] -> rescale -> normalize, which
@@ -93,7 +93,7 @@ class FastImagePreprocessor:
             ch, cw = self.crop
             top, left = (arr.shape[0] - ch) // 2, (arr.shape[1] - cw) // 2
             if top < 0 or left < 0:  # smaller than the crop: the processor pads; let it
-                raise ValueError("image smaller than the crop size")
+                raise InvalidArgument("image smaller than the crop size")
             arr = arr[top : top + ch, left : left + cw]
         return arr
 
@@ -264,9 +264,9 @@ class ImageTextEmbedder(LazyModel, Embedder):
         space, so it ranks items that look like the image *and* match the text.
         """
         if len(images) != len(texts):
-            raise ValueError(f"composed queries pair images with texts: got {len(images)} images, {len(texts)} texts")
+            raise InvalidArgument(f"composed queries pair images with texts: got {len(images)} images, {len(texts)} texts")
         if not 0.0 <= text_weight <= 1.0:
-            raise ValueError(f"text_weight must be in [0, 1], got {text_weight}")
+            raise InvalidArgument(f"text_weight must be in [0, 1], got {text_weight}")
         image_vecs = self.embed_images(images)
         text_vecs = self.embed_queries(texts)
         return l2_normalize((1.0 - text_weight) * image_vecs + text_weight * text_vecs)

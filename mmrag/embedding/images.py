@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
-from mmrag.errors import LoaderError, MmragError
+from mmrag.errors import InvalidArgument, LoaderError, MmragError
 from mmrag.types import ImageRef
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def prefetched(
     Order is kept; the first error raised by ``prepare`` propagates.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        raise InvalidArgument(f"batch_size must be >= 1, got {batch_size}")
     starts = range(0, len(items), batch_size)
     if workers < 1:
         for start in starts:

@@ -18,7 +18,7 @@ from mmrag.embedding.base import LazyModel, MultiVectorEmbedder, apply_instructi
 from mmrag.embedding.device import Precision, resolve_device, resolve_dtype
 from mmrag.embedding.images import DEFAULT_MAX_PIXELS, ImageLoader
 from mmrag.embedding.pooling import pool_tokens, round_float16
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 from mmrag.types import Modality
 
 PAGE_MODELS = {"colpali": "ColPaliForRetrieval", "colqwen2": "ColQwen2ForRetrieval"}
@@ -30,7 +30,7 @@ class _Compression:
 
     def __init__(self, pool_factor: int, float16: bool) -> None:
         if pool_factor < 1:
-            raise ValueError(f"pool_factor must be >= 1, got {pool_factor}")
+            raise InvalidArgument(f"pool_factor must be >= 1, got {pool_factor}")
         self.pool_factor = pool_factor
         self.float16 = float16
 
@@ -203,7 +203,7 @@ class ColBERTEmbedder(LazyModel, MultiVectorEmbedder):
     ) -> None:
         super().__init__(batch_size=batch_size, query_instruction=query_instruction, document_instruction=document_instruction)
         if query_length < 4 or document_length < 4:
-            raise ValueError("query_length and document_length must be at least 4 tokens")
+            raise InvalidArgument("query_length and document_length must be at least 4 tokens")
         self.model_name = model
         self.device = resolve_device(device)
         self.dtype = Precision.parse(dtype)

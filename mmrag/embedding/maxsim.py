@@ -12,18 +12,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
+
 
 def pad_batch(docs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``(docs, mask)``: ``(n, max_len, dim)`` zero-padded vectors and ``(n, max_len)`` validity."""
     if not docs:
-        raise ValueError("pad_batch needs at least one document")
+        raise InvalidArgument("pad_batch needs at least one document")
     dim = docs[0].shape[-1]
     longest = max(1, max(d.shape[0] for d in docs))  # width 1 keeps max() defined for empty docs
     out = np.zeros((len(docs), longest, dim), dtype=np.float32)
     mask = np.zeros((len(docs), longest), dtype=bool)
     for i, d in enumerate(docs):
         if d.ndim != 2 or d.shape[1] != dim:
-            raise ValueError(f"document {i} has shape {d.shape}; expected (n_tokens, {dim})")
+            raise InvalidArgument(f"document {i} has shape {d.shape}; expected (n_tokens, {dim})")
         out[i, : len(d)] = d
         mask[i, : len(d)] = True
     return out, mask
@@ -36,7 +38,7 @@ def maxsim(query: np.ndarray, docs: Sequence[np.ndarray], batch_size: int = 256)
     """
     query = np.asarray(query, dtype=np.float32)
     if query.ndim != 2:
-        raise ValueError(f"query must be (n_tokens, dim), got shape {query.shape}")
+        raise InvalidArgument(f"query must be (n_tokens, dim), got shape {query.shape}")
     scores = np.empty(len(docs), dtype=np.float32)
     for start in range(0, len(docs), batch_size):
         part = [np.asarray(d, dtype=np.float32).reshape(-1, query.shape[1]) for d in docs[start : start + batch_size]]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
+
 
 def pool_tokens(vectors: np.ndarray, pool_factor: int) -> np.ndarray:
     """At most ``ceil(n / pool_factor)`` vectors: Ward clustering of the tokens, one mean per cluster.
@@ -20,7 +22,7 @@ def pool_tokens(vectors: np.ndarray, pool_factor: int) -> np.ndarray:
     token, so the result is deterministic. ``pool_factor`` 1 returns the input.
     """
     if pool_factor < 1:
-        raise ValueError(f"pool_factor must be >= 1, got {pool_factor}")
+        raise InvalidArgument(f"pool_factor must be >= 1, got {pool_factor}")
     vectors = np.asarray(vectors, dtype=np.float32)
     n = len(vectors)
     keep = max(1, -(-n // pool_factor))

@@ -20,6 +20,7 @@ import numpy as np
 from mmrag.embedding.base import Embedder, EmbedderSpec, MultiVectorEmbedder
 from mmrag.embedding.calibration import ModalityCalibration
 from mmrag.embedding.images import ImageInput, ImageLoader
+from mmrag.errors import InvalidArgument
 from mmrag.types import Chunk, Modality
 
 AnyEmbedder = Embedder | MultiVectorEmbedder
@@ -54,16 +55,16 @@ class EmbeddingSpaces:
         calibrations: Mapping[str, ModalityCalibration] | None = None,
     ) -> None:
         if not embedders:
-            raise ValueError("at least one embedding space is needed")
+            raise InvalidArgument("at least one embedding space is needed")
         for name in embedders:
             if not name.isidentifier():
-                raise ValueError(f"space name {name!r} must be a Python identifier (letters, digits, _)")
+                raise InvalidArgument(f"space name {name!r} must be a Python identifier (letters, digits, _)")
         self.embedders = dict(embedders)
         self.image_loader = image_loader
         self.calibrations = dict(calibrations or {})
         for name in self.calibrations:
             if name not in self.embedders or self.embedders[name].multivector:
-                raise ValueError(f"calibration for {name!r} needs a pooled space of that name")
+                raise InvalidArgument(f"calibration for {name!r} needs a pooled space of that name")
 
     @property
     def embeds_images(self) -> bool:
@@ -80,7 +81,7 @@ class EmbeddingSpaces:
             tok = getattr(emb, "tokenizer", None)
             if tok is not None:
                 return tok
-        raise ValueError("no embedder in these spaces exposes a tokenizer to size chunks by")
+        raise InvalidArgument("no embedder in these spaces exposes a tokenizer to size chunks by")
 
     def is_multivector(self, space: str) -> bool:
         return bool(self.embedders[space].multivector)
@@ -120,9 +121,9 @@ class EmbeddingSpaces:
         a text-only space gets the text, or is left out of an image-only query.
         """
         if image is None and not (text and text.strip()):
-            raise ValueError("a query needs text, an image, or both")
+            raise InvalidArgument("a query needs text, an image, or both")
         if image is not None and not self.embeds_images:  # never drop the image and answer the text alone
-            raise ValueError(
+            raise InvalidArgument(
                 f"no embedding space here embeds images (spaces: {', '.join(self.embedders)}); "
                 "an image query needs an image-text model, e.g. --image-model openai/clip-vit-base-patch32"
             )

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from mmrag.errors import InvalidArgument
+
 
 def _check(n_relevant: int, k: int | None = None) -> None:
     if n_relevant < 1:
-        raise ValueError(f"a query needs at least one relevant item, got {n_relevant}")
+        raise InvalidArgument(f"a query needs at least one relevant item, got {n_relevant}")
     if k is not None and k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise InvalidArgument(f"k must be >= 1, got {k}")
 
 
 def recall_at_k(found: Sequence[bool], n_relevant: int, k: int) -> float:
@@ -42,7 +44,7 @@ def ndcg_at_k(found: Sequence[bool], n_relevant: int, k: int = 10) -> float:
 def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
     """Mean, median and 95th percentile in milliseconds (linear interpolation between ranks)."""
     if not seconds:
-        raise ValueError("no latencies to summarise")
+        raise InvalidArgument("no latencies to summarise")
     ms = sorted(s * 1000.0 for s in seconds)
 
     def pct(p: float) -> float:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 
 _LOCATION_KEYS = ("page", "slide", "t", "heading", "row", "sheet", "attachment")
 _ITEM_KEYS = {"source", *_LOCATION_KEYS}
@@ -88,27 +88,27 @@ def _positive_int(value: Any) -> bool:
 
 def _relevant_item(data: Any, where: str) -> Relevant:
     if not isinstance(data, dict):
-        raise ValueError(f"{where} must be an object with 'source', got {type(data).__name__}")
+        raise InvalidArgument(f"{where} must be an object with 'source', got {type(data).__name__}")
     unknown = set(data) - _ITEM_KEYS
     if unknown:
-        raise ValueError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}; valid: source, {', '.join(_LOCATION_KEYS)}")
+        raise InvalidArgument(f"{where} has unknown key(s) {', '.join(sorted(unknown))}; valid: source, {', '.join(_LOCATION_KEYS)}")
     source = data.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise ValueError(f"{where} needs 'source', a non-empty string")
+        raise InvalidArgument(f"{where} needs 'source', a non-empty string")
     given = [key for key in _LOCATION_KEYS if data.get(key) is not None and key != "attachment"]
     if len(given) > 1 and not set(given) <= _COMBINABLE:
-        raise ValueError(
+        raise InvalidArgument(
             f"{where} gives {' and '.join(given)}; give at most one of page, slide, t, heading, row (row may come with sheet)"
         )
     for key in ("heading", "sheet", "attachment"):
         if data.get(key) is not None and (not isinstance(data[key], str) or not data[key].strip()):
-            raise ValueError(f"{where}: '{key}' must be a non-empty string, got {data[key]!r}")
+            raise InvalidArgument(f"{where}: '{key}' must be a non-empty string, got {data[key]!r}")
     for key in ("page", "slide", "row"):
         if data.get(key) is not None and not _positive_int(data[key]):
-            raise ValueError(f"{where}: '{key}' must be an integer >= 1 (1-based), got {data[key]!r}")
+            raise InvalidArgument(f"{where}: '{key}' must be an integer >= 1 (1-based), got {data[key]!r}")
     t = data.get("t")
     if t is not None and (isinstance(t, bool) or not isinstance(t, (int, float)) or t < 0):
-        raise ValueError(f"{where}: 't' must be a number of seconds >= 0, got {t!r}")
+        raise InvalidArgument(f"{where}: 't' must be a number of seconds >= 0, got {t!r}")
     return Relevant(
         source, data.get("page"), data.get("slide"), None if t is None else float(t),
         data.get("heading"), data.get("row"), data.get("sheet"), data.get("attachment"),
@@ -117,43 +117,43 @@ def _relevant_item(data: Any, where: str) -> Relevant:
 
 def _query(data: Any, line: int, base: Path) -> EvalQuery:
     if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        raise InvalidArgument(f"expected a JSON object, got {type(data).__name__}")
     unknown = set(data) - _QUERY_KEYS - _ITEM_KEYS
     if unknown:
         valid = ", ".join(sorted(_QUERY_KEYS | _ITEM_KEYS))
-        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}; valid: {valid}")
+        raise InvalidArgument(f"unknown key(s) {', '.join(sorted(unknown))}; valid: {valid}")
     text, image = data.get("query"), data.get("image")
     if text is not None and (not isinstance(text, str) or not text.strip()):
-        raise ValueError("'query' must be a non-empty string")
+        raise InvalidArgument("'query' must be a non-empty string")
     if image is not None and (not isinstance(image, str) or not image.strip()):
-        raise ValueError("'image' must be a path string")
+        raise InvalidArgument("'image' must be a path string")
     if text is None and image is None:
-        raise ValueError("needs 'query' (text), 'image' (a path) or both")
+        raise InvalidArgument("needs 'query' (text), 'image' (a path) or both")
     if image is not None:
         path = Path(image) if Path(image).is_absolute() else base / image
         if not path.is_file():
-            raise ValueError(f"image {image!r} not found (looked at {path})")
+            raise InvalidArgument(f"image {image!r} not found (looked at {path})")
         image = str(path)
     top_level = _ITEM_KEYS & set(data)
     if "relevant" in data and top_level:
-        raise ValueError(f"give 'relevant' or top-level {', '.join(sorted(top_level))}, not both")
+        raise InvalidArgument(f"give 'relevant' or top-level {', '.join(sorted(top_level))}, not both")
     if "relevant" in data:
         items = data["relevant"]
         if not isinstance(items, list) or not items:
-            raise ValueError("'relevant' must be a non-empty list of {source, page|slide|t|heading|sheet|row} objects")
+            raise InvalidArgument("'relevant' must be a non-empty list of {source, page|slide|t|heading|sheet|row} objects")
         relevant = tuple(_relevant_item(item, f"relevant[{i}]") for i, item in enumerate(items))
     elif top_level:
         relevant = (_relevant_item({key: data[key] for key in top_level}, "the relevant item"),)
     else:
-        raise ValueError(
+        raise InvalidArgument(
             "needs the relevant item(s): 'source' (optionally 'page', 'slide', 't', 'heading', 'sheet', 'row') or 'relevant'"
         )
     group = data.get("group")
     if group is not None and not isinstance(group, str):
-        raise ValueError("'group' must be a string")
+        raise InvalidArgument("'group' must be a string")
     qid = data.get("id", f"line-{line}")
     if not isinstance(qid, (str, int)) or isinstance(qid, bool):
-        raise ValueError("'id' must be a string or an integer")
+        raise InvalidArgument("'id' must be a string or an integer")
     return EvalQuery(str(qid), relevant, text, image, group, line)
 
 

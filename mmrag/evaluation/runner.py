@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 from mmrag.evaluation.matching import judge
 from mmrag.evaluation.metrics import latency_summary, ndcg_at_k, recall_at_k, reciprocal_rank
 from mmrag.evaluation.queries import EvalQuery
@@ -41,7 +41,7 @@ class EvalMode(ChoiceEnum):
         """``"dense,bm25"`` -> modes in the order given, duplicates dropped."""
         modes = [cls.parse(part.strip()) for part in value.split(",") if part.strip()]
         if not modes:
-            raise ValueError("no modes given")
+            raise InvalidArgument("no modes given")
         return list(dict.fromkeys(modes))
 
 
@@ -50,9 +50,9 @@ def parse_ks(value: str) -> tuple[int, ...]:
     try:
         ks = sorted({int(part) for part in value.split(",") if part.strip()})
     except ValueError:
-        raise ValueError(f"--k takes comma-separated integers, got {value!r}") from None
+        raise InvalidArgument(f"--k takes comma-separated integers, got {value!r}") from None
     if not ks or ks[0] < 1:
-        raise ValueError(f"--k takes integers >= 1, got {value!r}")
+        raise InvalidArgument(f"--k takes integers >= 1, got {value!r}")
     return tuple(ks)
 
 

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mmrag.errors import LoaderError, RenderTooLargeError
+from mmrag.errors import InvalidArgument, LoaderError, RenderTooLargeError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -69,7 +69,7 @@ def render_pdf_page(path: Path, page: int, scale: float = DEFAULT_RENDER_SCALE) 
     import pypdfium2 as pdfium
 
     if scale <= 0:
-        raise ValueError(f"render scale must be > 0, got {scale}")
+        raise InvalidArgument(f"render scale must be > 0, got {scale}")
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:

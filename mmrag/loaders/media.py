@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmrag.errors import LoaderError, UnsupportedFileError
+from mmrag.errors import InvalidArgument, LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.media_io import TRUNCATED_SHARE, MediaInfo, audio_blocks, probe, subtitle_packets, video_frames
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
@@ -78,7 +78,7 @@ class MediaLoader(Loader):
 
     def __post_init__(self) -> None:
         if self.max_seconds <= 0:
-            raise ValueError(f"max_seconds must be > 0, got {self.max_seconds}")
+            raise InvalidArgument(f"max_seconds must be > 0, got {self.max_seconds}")
         self.signatures = (b"",)  # by content: sniff decides
 
     def load(self, path: Path, source: str) -> Iterator[Element]:

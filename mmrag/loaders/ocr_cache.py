@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mmrag.errors import InvalidArgument
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -63,7 +65,7 @@ class OcrCache:
 
     def __post_init__(self) -> None:
         if self.max_entries < 1:
-            raise ValueError(f"max_entries must be >= 1, got {self.max_entries}")
+            raise InvalidArgument(f"max_entries must be >= 1, got {self.max_entries}")
         self._memory: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
+
 
 @dataclass(frozen=True)
 class SceneOptions:
@@ -41,13 +43,13 @@ class SceneOptions:
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold is a share of pixels in (0, 1), got {self.threshold}")
+            raise InvalidArgument(f"threshold is a share of pixels in (0, 1), got {self.threshold}")
         if not 0 < self.pixel_delta < 256:
-            raise ValueError(f"pixel_delta is in grey levels 1..255, got {self.pixel_delta}")
+            raise InvalidArgument(f"pixel_delta is in grey levels 1..255, got {self.pixel_delta}")
         if self.min_scene < 0 or self.max_scene <= self.min_scene:
-            raise ValueError(f"need 0 <= min_scene < max_scene, got {self.min_scene} and {self.max_scene}")
+            raise InvalidArgument(f"need 0 <= min_scene < max_scene, got {self.min_scene} and {self.max_scene}")
         if self.sample_fps <= 0 or self.settle < 0 or self.thumb_width < 8:
-            raise ValueError("sample_fps must be > 0, settle >= 0 and thumb_width >= 8")
+            raise InvalidArgument("sample_fps must be > 0, settle >= 0 and thumb_width >= 8")
 
 
 def changed_share(a: np.ndarray, b: np.ndarray, pixel_delta: int) -> float:

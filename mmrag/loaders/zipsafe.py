@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmrag.errors import LoaderError
+from mmrag.errors import InvalidArgument, LoaderError
 
 MiB = 1024 * 1024
 _CHUNK = 64 * 1024  # compressed bytes per read, and inflated bytes per step
@@ -58,7 +58,7 @@ class ZipLimits:
     def __post_init__(self) -> None:
         for name in ("max_members", "max_xml_member_bytes", "max_member_bytes", "max_total_bytes", "max_ratio"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"ZipLimits.{name} must be > 0, got {getattr(self, name)}")
+                raise InvalidArgument(f"ZipLimits.{name} must be > 0, got {getattr(self, name)}")
 
     def member_cap(self, name: str) -> int:
         """The inflated-size cap for a member of this name."""
@@ -119,7 +119,7 @@ def iter_member(
         raise _total_too_big(path, name, limits)
     fh = zf.fp
     if fh is None:
-        raise ValueError("the zip file is closed")
+        raise InvalidArgument("the zip file is closed")
     start = _data_offset(fh, info, path)
     inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     left, consumed, produced, crc = info.compress_size, 0, 0, 0

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
 from mmrag.types import Hit
 
 
@@ -32,11 +33,11 @@ def reranked(hits: Sequence[Hit], scores: np.ndarray, k: int | None = None, blen
     """
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(scores) != len(hits):
-        raise ValueError(f"{len(scores)} scores for {len(hits)} hits")
+        raise InvalidArgument(f"{len(scores)} scores for {len(hits)} hits")
     if k is not None and k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+        raise InvalidArgument(f"k must be >= 1, got {k}")
     if blend is not None and not 0.0 <= blend <= 1.0:
-        raise ValueError(f"blend must be in [0, 1], got {blend}")
+        raise InvalidArgument(f"blend must be in [0, 1], got {blend}")
     if not hits:
         return []
     final = scores

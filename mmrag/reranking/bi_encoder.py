@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mmrag.embedding.base import Embedder, l2_normalize
+from mmrag.errors import InvalidArgument
 from mmrag.reranking.base import Reranker
 from mmrag.reranking.models import default_device, shared
 from mmrag.types import Hit
@@ -39,7 +40,7 @@ class BiEncoderReranker(Reranker):
         from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
 
         if embedder is not None and model is not None:
-            raise ValueError("give a model name or an embedder, not both")
+            raise InvalidArgument("give a model name or an embedder, not both")
         if embedder is None:
             name = model or DEFAULT_TEXT_MODEL
             dev = device or default_device()

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
 from mmrag.types import ChoiceEnum
 
 
@@ -37,7 +38,7 @@ def calibrate(scores: np.ndarray, groups: Sequence[str], method: str | Calibrati
     method = Calibration.parse(method)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
     if len(groups) != len(scores):
-        raise ValueError(f"{len(groups)} groups for {len(scores)} scores")
+        raise InvalidArgument(f"{len(groups)} groups for {len(scores)} scores")
     if method is Calibration.NONE:
         return scores.astype(np.float32)
     out = np.full_like(scores, -np.inf)  # a -inf score (an empty document under MaxSim) stays last

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from mmrag.embedding.loading import model_errors
-from mmrag.errors import MmragError
+from mmrag.errors import InvalidArgument, MmragError
 from mmrag.reranking.base import Reranker
 from mmrag.reranking.models import default_device, shared
 from mmrag.types import Hit
@@ -34,7 +34,7 @@ class CrossEncoderReranker(Reranker):
         self, model: str, *, device: str | None = None, batch_size: int = 32, max_length: int | None = 512
     ) -> None:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+            raise InvalidArgument(f"batch_size must be >= 1, got {batch_size}")
         self.model_name = model
         self.device = device
         self.batch_size = batch_size

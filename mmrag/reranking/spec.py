@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from mmrag.errors import InvalidArgument
 from mmrag.types import ChoiceEnum
 from mmrag.embedding.base import Embedder
 from mmrag.reranking.base import Reranker
@@ -32,7 +33,7 @@ def reranker_from_spec(
         from mmrag.reranking.cross_encoder import CrossEncoderReranker
 
         if model is None:
-            raise ValueError("cross-encoder needs a model: cross-encoder:MODEL_ID_OR_PATH")
+            raise InvalidArgument("cross-encoder needs a model: cross-encoder:MODEL_ID_OR_PATH")
         return CrossEncoderReranker(model, device=device, batch_size=batch_size)
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
     from mmrag.reranking.bi_encoder import BiEncoderReranker

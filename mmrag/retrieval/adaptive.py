@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmrag.errors import InvalidArgument
 from mmrag.retrieval.scores import logistic
 from mmrag.types import Hit
 
@@ -51,9 +52,9 @@ class AdaptiveParams:
 
     def __post_init__(self) -> None:
         if self.exponent <= 0:
-            raise ValueError(f"exponent must be > 0, got {self.exponent}")
+            raise InvalidArgument(f"exponent must be > 0, got {self.exponent}")
         if not 0 < self.cap <= 1:
-            raise ValueError(f"cap must be in (0, 1], got {self.cap}")
+            raise InvalidArgument(f"cap must be in (0, 1], got {self.cap}")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mmrag.errors import InvalidArgument
 from mmrag.types import Hit
 
 
 def rrf(ranked_lists: Sequence[Sequence[str]], k: int = 60) -> dict[str, float]:
     """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the lists, rank from 1."""
     if k < 1:
-        raise ValueError(f"rrf k must be >= 1, got {k}")
+        raise InvalidArgument(f"rrf k must be >= 1, got {k}")
     scores: dict[str, float] = {}
     for ranking in ranked_lists:
         for rank, key in enumerate(ranking, start=1):
@@ -31,9 +32,9 @@ def min_max(scores: Mapping[str, float]) -> dict[str, float]:
 def weighted(score_lists: Sequence[Mapping[str, float]], weights: Sequence[float]) -> dict[str, float]:
     """Weighted sum of min-max normalised scores; a key missing from a list scores 0 there."""
     if len(score_lists) != len(weights):
-        raise ValueError(f"{len(score_lists)} score lists but {len(weights)} weights")
+        raise InvalidArgument(f"{len(score_lists)} score lists but {len(weights)} weights")
     if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise ValueError(f"weights must be >= 0 with a positive sum, got {list(weights)}")
+        raise InvalidArgument(f"weights must be >= 0 with a positive sum, got {list(weights)}")
     fused: dict[str, float] = {}
     for scores, weight in zip(score_lists, weights):
         for key, s in min_max(scores).items():
