@@ -8,6 +8,7 @@ location that does not make sense is left out, never guessed.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from mmrag.errors import InvalidArgument
@@ -35,3 +36,16 @@ def time_span(start: Any, end: Any) -> tuple[float | None, float | None]:
     """``(start, end)`` seconds when both are valid and ``end >= start``, else ``(None, None)``."""
     s, e = seconds(start), seconds(end)
     return (s, e) if s is not None and e is not None and e >= s else (None, None)
+
+
+def locations(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``Chunk`` fields ``context``, ``page``, ``slide``, ``start`` and ``end`` read
+    from same-named metadata keys (what does not make sense is left out)."""
+    start, end = time_span(metadata.get("start"), metadata.get("end"))
+    return {
+        "context": str(metadata.get("context") or ""),
+        "page": positive_int(metadata.get("page")),
+        "slide": positive_int(metadata.get("slide")),
+        "start": start,
+        "end": end,
+    }

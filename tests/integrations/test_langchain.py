@@ -197,7 +197,7 @@ def test_cache_backed_embeddings_record_the_underlying_model(tmp_path: Path, tex
     plain = MmragEmbeddings(text_embedder)
     assert plain.model == "sentence-transformers/all-MiniLM-L6-v2"
     cache = InMemoryByteStore()
-    cached = CacheBackedEmbeddings.from_bytes_store(plain, cache, namespace=plain.model)
+    cached = CacheBackedEmbeddings.from_bytes_store(plain, cache, namespace=plain.model, key_encoder="sha256")
     uri = str(tmp_path / "cache.db")
     MmragVectorStore(plain, uri=uri).add_texts(["Walruses climb onto ice with their tusks."], ids=["w"])
     store = MmragVectorStore(cached, uri=uri)  # the cache added: accepted
@@ -209,9 +209,9 @@ def test_cache_backed_embeddings_record_the_underlying_model(tmp_path: Path, tex
     fake = DeterministicFakeEmbedding(size=8)
     other = str(tmp_path / "fake.db")
     MmragVectorStore(fake, uri=other).add_texts(["a"], ids=["a"])
-    MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(fake, InMemoryByteStore()), uri=other).add_texts(["b"])
+    MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(fake, InMemoryByteStore(), key_encoder="sha256"), uri=other).add_texts(["b"])
     with pytest.raises(ModelMismatchError):
-        MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(plain, InMemoryByteStore()), uri=other)
+        MmragVectorStore(CacheBackedEmbeddings.from_bytes_store(plain, InMemoryByteStore(), key_encoder="sha256"), uri=other)
 
 
 MMR_TEXTS = {

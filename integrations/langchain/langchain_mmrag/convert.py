@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from mmrag.fields import check_id, positive_int, time_span
+from mmrag.fields import check_id, locations
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality, stable_id
 
 LOCATION_KEYS = ("page", "slide", "start", "end")
@@ -33,7 +33,6 @@ def chunk_from_metadata(chunk_id: str, text: str, metadata: Mapping[str, Any]) -
     """
     meta = dict(metadata)
     source = meta.get("source") if isinstance(meta.get("source"), str) else ""
-    start, end = time_span(meta.get("start"), meta.get("end"))
     image = ImageRef.from_dict(meta["image"]) if isinstance(meta.get("image"), Mapping) else None
     modality = Modality.parse(meta.get("modality", Modality.IMAGE if image else Modality.TEXT))
     doc_id = meta.get("doc_id") if isinstance(meta.get("doc_id"), str) and meta.get("doc_id") else None
@@ -43,13 +42,9 @@ def chunk_from_metadata(chunk_id: str, text: str, metadata: Mapping[str, Any]) -
         source=source,
         modality=modality,
         text=text,
-        context=str(meta.get("context") or ""),
         image=image,
-        page=positive_int(meta.get("page")),
-        slide=positive_int(meta.get("slide")),
-        start=start,
-        end=end,
         metadata=meta,
+        **locations(meta),
     )
 
 

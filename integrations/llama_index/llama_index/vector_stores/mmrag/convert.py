@@ -15,7 +15,7 @@ from typing import Any
 from llama_index.core.schema import BaseNode, ImageNode, NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
 
-from mmrag.fields import positive_int, time_span
+from mmrag.fields import locations
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality, stable_id
 
 # Keys mmrag adds to a node's metadata; kept out of the text an embedder or LLM sees.
@@ -39,7 +39,6 @@ def node_to_chunk(node: BaseNode) -> Chunk:
     meta = node.metadata
     image = _image_ref(node)
     source = meta.get("source") or meta.get("file_path") or (image.source if image else "")
-    start, end = time_span(meta.get("start"), meta.get("end"))
     modality = Modality.IMAGE if isinstance(node, ImageNode) else Modality.parse(meta.get("modality", "text"))
     return Chunk(
         id=node.node_id,
@@ -47,13 +46,9 @@ def node_to_chunk(node: BaseNode) -> Chunk:
         source=str(source),
         modality=modality if image else Modality.TEXT,
         text=node.get_content(),
-        context=str(meta.get("context") or ""),
         image=image,
-        page=positive_int(meta.get("page")),
-        slide=positive_int(meta.get("slide")),
-        start=start,
-        end=end,
         metadata=node_to_metadata_dict(node, remove_text=True, flat_metadata=False),
+        **locations(meta),
     )
 
 
