@@ -147,6 +147,16 @@ class Service:
         raise NotFound(f"chunk {chunk.id} ({Path(chunk.source).name}, {place}) has no picture: "
                        "it is text only; fetch gives its text and neighbours")
 
+    def source_path(self, chunk_id: str) -> Path:
+        """The file a chunk was ingested from, for the search page's links. Only a source the
+        index holds is ever served (looked up by chunk id, never by a path from the request),
+        and only while it is still a regular file there."""
+        source = Path(self.chunk(chunk_id).source)
+        if not source.is_file():
+            raise NotFound(f"{source} is not on disk any more (or is a part of another file): "
+                           "re-ingest it, or open it from where it now is")
+        return source
+
     def sources(self) -> list[dict[str, Any]]:
         """What ``mmrag sources --json`` prints."""
         with self._lock:

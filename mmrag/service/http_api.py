@@ -3,6 +3,8 @@
 ``GET /search?q=&k=&mode=&filter=key=value`` returns the hit contract,
 ``/sources``, ``/chunks/{id}`` (the chunk and its neighbours) and
 ``/chunks/{id}/image`` (a JPEG thumbnail, rendered on first use and cached).
+``GET /`` is the search page (``mmrag.service.page``) and ``/files/{id}`` the file a
+chunk came from (only sources the index holds), which its moment links open at ``#t=``.
 ``POST /ingest`` exists only with ``--allow-ingest``. With a token, every request
 needs ``Authorization: Bearer <token>``.
 """
@@ -10,17 +12,20 @@ needs ``Authorization: Bearer <token>``.
 from __future__ import annotations
 
 import hmac
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import parse_qs
 
 from mmrag.errors import MmragError
 from mmrag.service.core import NotFound, Service
+from mmrag.service.page import render_page
 from mmrag.stores.filters import parse_cli_filters
 
 try:
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
-    from starlette.responses import JSONResponse, Response
+    from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
     from starlette.routing import Route
 except ImportError as exc:  # pragma: no cover - installs without the extra
     from mmrag.errors import MissingDependencyError
@@ -28,6 +33,8 @@ except ImportError as exc:  # pragma: no cover - installs without the extra
     raise MissingDependencyError("starlette", "agents", "mmrag serve") from exc
 
 THUMBNAIL_SIDE = 320
+PAGE_HITS = 10
+COOKIE = "mmrag_token"
 
 
 def build_app(service: Service, token: str | None = None) -> Starlette:
@@ -66,12 +73,30 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
         data = await call(service.image, request.path_params["chunk_id"], int(side))
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
+    async def page(request: Request) -> Response:
+        q = request.query_params
+        query, mode, modality, extra = q.get("q", ""), q.get("mode", "hybrid"), q.get("modality", ""), q.get("filter", "")
+        hits, error = None, None
+        if query.strip():
+            try:
+                filters = parse_cli_filters([f for f in (f"modality={modality}" if modality else "", extra.strip()) if f])
+                hits = await call(service.search, query, PAGE_HITS, mode, filters)
+            except (MmragError, _Refused) as exc:
+                error = getattr(exc, "message", str(exc))
+        return HTMLResponse(render_page(query, mode, modality, extra, hits, error), status_code=400 if error else 200)
+
+    async def source_file(request: Request) -> Response:
+        path = await call(service.source_path, request.path_params["chunk_id"])
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+
     async def ingest(request: Request) -> Response:
         body = await request.json()
         paths = body.get("paths") if isinstance(body, dict) else None
         return JSONResponse(await call(service.ingest, paths))
 
     routes = [
+        Route("/", page),
+        Route("/files/{chunk_id}", source_file),
         Route("/search", search),
         Route("/sources", sources),
         Route("/chunks/{chunk_id}", chunk),
@@ -85,10 +110,22 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
 
     async def guarded(scope, receive, send):  # a bare ASGI wrapper: one header check before any route
         if scope["type"] == "http":
-            sent = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-            if not hmac.compare_digest(sent, f"Bearer {token}"):
-                await _error(401, "missing or wrong bearer token (Authorization: Bearer $MMRAG_SERVER_TOKEN)")(scope, receive, send)
+            headers = dict(scope["headers"])
+            sent = headers.get(b"authorization", b"").decode("latin-1")
+            cookie = SimpleCookie(headers.get(b"cookie", b"").decode("latin-1")).get(COOKIE)
+            if hmac.compare_digest(sent, f"Bearer {token}") or (cookie and hmac.compare_digest(cookie.value, token)):
+                await app(scope, receive, send)
                 return
+            given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
+            if scope["path"] == "/" and given and hmac.compare_digest(given, token):
+                # the search page in a browser: /?token=... once, then a cookie (images and links carry no header)
+                signed_in = RedirectResponse("/", status_code=303)
+                signed_in.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+                await signed_in(scope, receive, send)
+                return
+            await _error(401, "missing or wrong bearer token (Authorization: Bearer $MMRAG_SERVER_TOKEN; "
+                              "in a browser open /?token=...)")(scope, receive, send)
+            return
         await app(scope, receive, send)
 
     return guarded
