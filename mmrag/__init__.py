@@ -14,7 +14,7 @@ from mmrag.version import __version__ as __version__
 if TYPE_CHECKING:  # type checkers and IDEs see the real names
     from mmrag.errors import InvalidArgument, LoaderError, MmragError, ModelMismatchError, StoreError
     from mmrag.index import Index
-    from mmrag.stores import And, Eq, Filter, In, Not, Or, Range, SearchMode
+    from mmrag.stores import And, Eq, Filter, In, Match, Not, Or, Range, SearchMode
     from mmrag.types import Chunk, Element, Hit, ImageRef, Modality
 
 # public name -> the module that defines it
@@ -30,6 +30,7 @@ _HOMES = {
     "Index": "mmrag.index",
     "InvalidArgument": "mmrag.errors",
     "LoaderError": "mmrag.errors",
+    "Match": "mmrag.stores.filters",
     "MmragError": "mmrag.errors",
     "Modality": "mmrag.types",
     "ModelMismatchError": "mmrag.errors",

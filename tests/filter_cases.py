@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmrag.stores.filters import FIELDS, And, Eq, Filter, In, Not, Or, Range, to_filter
+from mmrag.stores.filters import FIELDS, And, Eq, Filter, In, Match, Not, Or, Range, to_filter
 from mmrag.types import Chunk, Modality
 
 # (id, page, metadata): "lang" is missing, null, an int or a string; "n" a number, a string or a bool.
 ROWS = [
-    ("c0", 1, {"lang": "en", "n": 1}),
-    ("c1", None, {"lang": "de", "n": 2.5}),
+    ("c0", 1, {"lang": "en", "n": 1, "tag": "50%_off"}),
+    ("c1", None, {"lang": "de", "n": 2.5, "tag": "a\\b 50 off"}),
     ("c2", 3, {}),
     ("c3", 4, {"lang": 5, "n": "seven"}),
     ("c4", 5, {"lang": None, "n": 0}),
@@ -47,6 +47,12 @@ CASES: list[Filter | dict[str, Any]] = [
     Not(Or(Eq("lang", "de"), Range("page", gte=6))),
     Not(And(Eq("lang", "en"), Range("n", gte=2))),
     Not(Not(Eq("lang", "de"))),
+    Match("lang", "n"),
+    Not(Match("lang", "e")),
+    Match("source", "c1."),
+    Match("source", "%"),  # escaped: no source holds a percent sign
+    Match("tag", "\\"),
+    Not(Match("tag", "50")),
     {"$or": [{"lang": "de"}, {"n": {"$lt": 1}}], "page": {"$ne": 4}},
     {"lang": {"$nin": ["en"]}, "n": {"$exists": True}},
 ]
@@ -69,8 +75,10 @@ def matches(f: Filter, chunk: Chunk) -> bool:
         return all(matches(g, chunk) for g in f.filters)
     if isinstance(f, Or):
         return any(matches(g, chunk) for g in f.filters)
-    assert isinstance(f, (Eq, In, Range)) and f.key is not None
+    assert isinstance(f, (Eq, In, Range, Match)) and f.key is not None
     value = _value(chunk, f.key)
+    if isinstance(f, Match):
+        return isinstance(value, str) and f.text in value
     if isinstance(f, Eq):
         return value is None if f.value is None else _comparable(value, f.value) and value == f.value
     if isinstance(f, In):

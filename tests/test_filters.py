@@ -5,7 +5,7 @@ import mmrag
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import FilterError
 from mmrag.stores.base import SearchRequest
-from mmrag.stores.filters import And, Eq, In, Not, Or, Range, parse_cli_filters, to_filter
+from mmrag.stores.filters import And, Eq, In, Match, Not, Or, Range, parse_cli_filters, to_filter
 from mmrag.stores.milvus import MilvusStore, to_milvus_filter
 from mmrag.stores.milvus.filters import literal
 from mmrag.types import Chunk, Modality
@@ -61,6 +61,8 @@ def test_bad_nodes_and_ranges():
         (lambda: Or(Eq("a", 1), {"b": 2}), "expected a filter"),
         (lambda: Not(Range(gte=1)), "needs its key"),
         (lambda: In("k", "abc"), "list of values"),
+        (lambda: Match("page", "1"), "text match works on strings"),
+        (lambda: Match("k", ""), "non-empty string"),
     ]:
         with pytest.raises(FilterError, match=message):
             make()
@@ -85,6 +87,14 @@ def test_not_is_pushed_to_the_leaves_with_explicit_complements():
     assert to_milvus_filter(Not(Range("n", gt=1))) == '(not exists metadata["n"]) or (metadata["n"] <= 1 or metadata["n"] like "%")'
     assert to_milvus_filter(Not(Or(Eq("a", 1), Eq("page", None)))) == (
         '((not exists metadata["a"]) or (metadata["a"] != 1)) and (page is not null)')
+
+
+def test_text_match_is_a_like_with_its_wildcards_escaped():
+    assert to_milvus_filter(Match("source", '50%_"x')) == 'source like "%50\\\\%\\\\_\\"x%"'
+    assert to_milvus_filter(Not(Match("k", "a"))) == (
+        '(not exists metadata["k"]) or (not (metadata["k"] like "%a%") or (metadata["k"] >= 0 or metadata["k"] < 0))')
+    with pytest.raises(FilterError, match="cannot match % or _ literally in a metadata value"):
+        to_milvus_filter(Match("k", "50%"))
 
 
 def test_bad_keys_and_values_raise_naming_the_key():
@@ -170,5 +180,5 @@ def test_id_values_become_stored_keys_and_id_ranges_are_refused():
 
     long_id = "docs/" + "x" * 80
     assert to_milvus_filter(Not(In("doc_id", [long_id, "a"])), keys=row_key) == f'doc_id not in ["a", "{row_key(long_id)}"]'
-    with pytest.raises(FilterError, match="ids have no order"):
+    with pytest.raises(FilterError, match="ranges and text matches on ids"):
         to_milvus_filter(Range("id", gte="a"), keys=row_key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mmrag.stores.base import CollectionInfo, Fusion, SearchMode, SearchRequest, SourceInfo, VectorStore
-from mmrag.stores.filters import And, Eq, Filter, In, Not, Or, Range
+from mmrag.stores.filters import And, Eq, Filter, In, Match, Not, Or, Range
 
 __all__ = [
     "And",
@@ -12,6 +12,7 @@ __all__ = [
     "Filter",
     "Fusion",
     "In",
+    "Match",
     "Not",
     "Or",
     "Range",

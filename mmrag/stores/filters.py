@@ -1,6 +1,6 @@
 """Metadata filters as a small typed algebra that every store translates.
 
-``Eq``, ``In``, ``Range``, ``Not``, ``And`` and ``Or`` are plain frozen records,
+``Eq``, ``In``, ``Range``, ``Match``, ``Not``, ``And`` and ``Or`` are plain frozen records,
 validated on construction; ``to_filter`` builds them from the dict form that the
 CLI, the service and the adapters pass (``{"topic": ["a", "b"]}`` is "any of",
 ``{"page": Range(gte=2)}`` a range, ``{"page": {"$gte": 2}}`` Mongo style, as
@@ -155,6 +155,21 @@ class Range(Filter):
         return self.lte if self.lte is not None else self.lt
 
 
+@dataclass(frozen=True)
+class Match(Filter):
+    """The key's string value contains ``text`` (case-sensitive; LlamaIndex's ``text_match``)."""
+
+    key: str
+    text: str
+
+    def __post_init__(self) -> None:
+        _check_key(self.key)
+        if not isinstance(self.text, str) or not self.text:
+            raise FilterError(f"filter '{self.key}': text match takes a non-empty string, got {self.text!r}")
+        if COLUMN_KINDS.get(FIELDS.get(self.key, ""), str) is not str:
+            raise FilterError(f"filter '{self.key}': {self.key} is a number; text match works on strings")
+
+
 @dataclass(frozen=True, init=False)
 class _Many(Filter):
     filters: tuple[Filter, ...]
@@ -187,7 +202,7 @@ class Not(Filter):
 
 def _check_node(f: Any) -> None:
     if not isinstance(f, Filter):
-        raise FilterError(f"expected a filter (Eq, In, Range, Not, And, Or), got {type(f).__name__}")
+        raise FilterError(f"expected a filter (Eq, In, Range, Match, Not, And, Or), got {type(f).__name__}")
     if isinstance(f, Range) and f.key is None:
         raise FilterError("a Range outside a dict needs its key: Range('page', gte=2)")
 

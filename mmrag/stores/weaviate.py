@@ -36,7 +36,7 @@ from mmrag.stores.base import (
     check_specs,
 )
 from mmrag.stores.boundary import map_read_errors
-from mmrag.stores.filters import FIELDS, And, Eq, Filters, In, Not, Or, Range, to_filter
+from mmrag.stores.filters import FIELDS, And, Eq, Filters, In, Match, Not, Or, Range, to_filter
 from mmrag.stores.filters import Filter as FilterNode
 from mmrag.stores.late import check_write, dense_query, pool_tokens
 from mmrag.stores.uris import parse_weaviate_uri
@@ -316,9 +316,13 @@ def _conjuncts(f: FilterNode, kinds: Mapping[str, str]) -> list[Any]:
 
 
 def _leaf_filters(f: FilterNode, kinds: Mapping[str, str]) -> list[Any]:
-    assert isinstance(f, (Eq, In, Range)) and f.key is not None
+    assert isinstance(f, (Eq, In, Range, Match)) and f.key is not None
     name = FIELD_PROPS.get(f.key, meta_property(f.key))
     prop, kind = Filter.by_property(name), kinds.get(name)
+    if isinstance(f, Match):
+        if "*" in f.text or "?" in f.text:  # Weaviate's like has wildcards and no escape
+            raise FilterError(f"filter '{f.key}': on Weaviate a text match cannot hold * or ?")
+        return [prop.like(f"*{f.text}*")]
     if isinstance(f, Eq):
         return [prop.is_none(True) if f.value is None else prop.equal(_typed(f.value, kind, f.key))]
     if isinstance(f, In):

@@ -167,8 +167,8 @@ def test_metadata_filters(ingested: mmrag.Index, embed: MmragEmbedding) -> None:
     assert found and {(n.node.metadata["source"], n.node.metadata["page"]) for n in found} == {(pdf, 2)}
     f_in = MetadataFilters(filters=[MetadataFilter(key="modality", value=["text"], operator=FilterOperator.IN)])
     assert len(index.as_retriever(similarity_top_k=3, filters=f_in).retrieve("solar")) == 3
-    with pytest.raises(FilterError, match="operator 'text_match' is not supported"):
-        index.as_retriever(filters=MetadataFilters(filters=[MetadataFilter(key="source", value="solar", operator=FilterOperator.TEXT_MATCH)])).retrieve("solar")
+    with pytest.raises(FilterError, match="operator 'contains' is not supported"):
+        index.as_retriever(filters=MetadataFilters(filters=[MetadataFilter(key="source", value="solar", operator=FilterOperator.CONTAINS)])).retrieve("solar")
     or_filters = MetadataFilters(filters=[MetadataFilter(key="page", value=1), MetadataFilter(key="page", value=2)], condition=FilterCondition.OR)
     found = index.as_retriever(similarity_top_k=20, filters=or_filters).retrieve("solar")
     assert found and {n.node.metadata["page"] for n in found} == {1, 2}  # every operator: test_llama_index_filters.py

@@ -173,6 +173,9 @@ def test_not_or_and_nesting_become_weaviate_operators():
         "Not", [("And", [("chunk_id", "Equal", "c1"), ("meta_kind", "IsNull", True)])])
     with pytest.raises(mmrag.InvalidArgument, match="unknown operator"):
         to_weaviate_filter({"page": {"$like": "x"}})
+    assert tree(to_weaviate_filter(mmrag.Match("source", "report"))) == ("source", "Like", "*report*")
+    with pytest.raises(mmrag.InvalidArgument, match="cannot hold"):
+        to_weaviate_filter(mmrag.Match("source", "a*b"))
 
 
 def test_alpha_means_weighted_fusion_in_every_store():

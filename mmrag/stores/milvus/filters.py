@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mmrag.errors import FilterError
-from mmrag.stores.filters import NULLABLE, And, Eq, Filter, Filters, In, Not, Or, Range, column, to_filter
+from mmrag.stores.filters import NULLABLE, And, Eq, Filter, Filters, In, Match, Not, Or, Range, column, to_filter
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -60,8 +60,9 @@ def _keyed(f: Filter, keys: Callable[[str], str]) -> Filter:
         return type(f)(*(_keyed(g, keys) for g in f.filters))
     if column(f.key or "") not in KEY_COLUMNS:
         return f
-    if isinstance(f, Range):
-        raise FilterError(f"filter '{f.key}': ids have no order in the store; filter them by value or list")
+    if isinstance(f, (Range, Match)):
+        raise FilterError(f"filter '{f.key}': long ids are stored hashed, so ranges and text matches on ids "
+                          "are not supported; filter ids by value or list")
     if isinstance(f, In):
         return In(f.key, tuple(keys(v) for v in f.values))  # type: ignore[arg-type]
     return f if f.value is None else Eq(f.key, keys(f.value))  # type: ignore[arg-type]
@@ -78,7 +79,7 @@ def _expr(f: Filter, negated: bool) -> str:
     if isinstance(f, (And, Or)):
         conj = isinstance(f, And) != negated  # De Morgan
         return _join("and" if conj else "or", [_expr(g, negated) for g in f.filters])
-    assert isinstance(f, (Eq, In, Range)) and f.key is not None
+    assert isinstance(f, (Eq, In, Range, Match)) and f.key is not None
     col = column(f.key)
     name = col or f'metadata["{f.key}"]'
     if isinstance(f, Eq) and f.value is None:
@@ -93,7 +94,23 @@ def _expr(f: Filter, negated: bool) -> str:
     return _join("or", parts)
 
 
-def _positive(f: Eq | In | Range, name: str, col: str | None) -> str:
+def _like(f: Match, col: str | None) -> str:
+    """A LIKE pattern for "contains". On a column ``\\``, ``%`` and ``_`` are escaped;
+    Milvus' LIKE on a JSON key has no escape (a backslash is itself), so ``%`` and
+    ``_`` cannot be matched literally there and are refused."""
+    if col is not None:
+        text = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    elif "%" in f.text or "_" in f.text:
+        raise FilterError(f"filter '{f.key}': Milvus cannot match % or _ literally in a metadata value; "
+                          "match a part of the text without them")
+    else:
+        text = f.text
+    return literal(f"%{text}%", f.key)
+
+
+def _positive(f: Eq | In | Range | Match, name: str, col: str | None) -> str:
+    if isinstance(f, Match):
+        return f"{name} like {_like(f, col)}"
     if isinstance(f, Eq):
         return f"{name} == {literal(f.value, f.key)}"
     if isinstance(f, In):
@@ -109,8 +126,10 @@ def _positive(f: Eq | In | Range, name: str, col: str | None) -> str:
     return " and ".join(parts)
 
 
-def _negative(f: Eq | In | Range, name: str, col: str | None) -> str:
+def _negative(f: Eq | In | Range | Match, name: str, col: str | None) -> str:
     """Rows holding a value that ``f`` does not match (missing values aside)."""
+    if isinstance(f, Match):  # `not like` holds for strings only: a number does not contain text either
+        return f"not ({name} like {_like(f, col)})" + ("" if col else f" or ({name} >= 0 or {name} < 0)")
     if isinstance(f, Eq):
         return f"{name} != {literal(f.value, f.key)}"  # `!=` holds for a value of any other type too
     if isinstance(f, In):

@@ -1,7 +1,8 @@
 """LlamaIndex ``MetadataFilters`` as an mmrag filter: a pure type translation.
 
 Every operator with a meaning in mmrag's filter algebra maps onto it (``==``,
-``!=``, ``>``, ``>=``, ``<``, ``<=``, ``in``, ``nin``), conditions map to ``And``,
+``!=``, ``>``, ``>=``, ``<``, ``<=``, ``in``, ``nin``, ``text_match`` as a
+case-sensitive substring), conditions map to ``And``,
 ``Or`` and, for ``NOT``, "none of these" (as LlamaIndex's own in-memory store
 reads it), nested filters nest. ``!=``, ``nin`` and ``NOT`` keep nodes that lack
 the key, as LlamaIndex's in-memory filters do. Anything else raises naming what
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from llama_index.core.vector_stores.types import FilterCondition, FilterOperator, MetadataFilter, MetadataFilters
 
-from mmrag import And, Eq, Filter, In, Not, Or, Range
+from mmrag import And, Eq, Filter, In, Match, Not, Or, Range
 from mmrag.errors import FilterError
 
 _RANGES = {FilterOperator.GT: "gt", FilterOperator.GTE: "gte", FilterOperator.LT: "lt", FilterOperator.LTE: "lte"}
-SUPPORTED = ("==", "!=", ">", ">=", "<", "<=", "in", "nin")
+SUPPORTED = ("==", "!=", ">", ">=", "<", "<=", "in", "nin", "text_match")
 
 
 def to_mmrag_filters(filters: MetadataFilters | None) -> Filter | None:
@@ -50,4 +51,6 @@ def _part(f: MetadataFilter | MetadataFilters) -> Filter | None:
     if op in (FilterOperator.IN, FilterOperator.NIN):
         values = In(key, tuple(value) if isinstance(value, (list, tuple, set)) else (value,))
         return values if op is FilterOperator.IN else Not(values)
+    if op is FilterOperator.TEXT_MATCH:
+        return Match(key, value)
     raise FilterError(f"filter '{key}': operator {op.value!r} is not supported; use {', '.join(SUPPORTED)}")
