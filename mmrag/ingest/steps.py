@@ -81,6 +81,7 @@ def prepare(
         with library_notes.capture() as said:  # parser warnings become this file's note, not console lines
             chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))
         notes += (said.note(),) if said.note() else ()
+        notes += tuple(said.loader_notes)
         notes += tuple(sorted({str(c.metadata[k]) for c in chunks for k in ("decode_note", "load_note") if c.metadata.get(k)}))
         ocr_note = ocr_skipped_note(c.metadata for c in chunks)
         notes += (ocr_note,) if ocr_note else ()

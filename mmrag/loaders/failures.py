@@ -130,6 +130,7 @@ _RULES: list[tuple[Callable[[BaseException], bool], Callable[[BaseException, str
     (_named("zlib.error"), lambda e, m, k: f"compressed data inside the {k} is damaged"),
     (_named("EOFError", "struct.error", "IncompleteRead"), lambda e, m, k: f"the {k} ends early: it is truncated or damaged"),
     (_named("UnicodeDecodeError"), _unicode_decode),
+    (_named("UnicodeEncodeError"), lambda e, m, k: "its name or text is not valid UTF-8: rename the file, or re-save it as UTF-8"),
     (_named("pypdf.PdfReadError", "pypdf.PdfStreamError"), lambda e, m, k: "the PDF is damaged: its structure cannot be read"),
     (_named("pypdfium2.PdfiumError"), lambda e, m, k: "the PDF is damaged: pdfium cannot read it"),
     (_named("KeyError"), _key),

@@ -22,11 +22,23 @@ LIBRARY_LOGGERS = ("pypdf", "pptx", "PIL", "docx", "openpyxl")
 _EXAMPLES = 3
 
 
+class FileNote(UserWarning):
+    """A loader's own note about the file (a page it could not render, say),
+    for a note that no element carries: it goes to the report line as it is."""
+
+
+def file_note(message: str) -> None:
+    """Say ``message`` on the report line of the file being read (see ``capture``)."""
+    warnings.warn(FileNote(message), stacklevel=2)
+
+
 @dataclass
 class LibraryNotes:
-    """What the libraries said while one file was read: message -> times."""
+    """What the libraries said while one file was read: message -> times; and
+    the loader's own ``file_note`` messages, in order, each once."""
 
     messages: Counter[str] = field(default_factory=Counter)
+    loader_notes: list[str] = field(default_factory=list)
 
     def note(self) -> str | None:
         """One report note for them all, or None when they said nothing."""
@@ -71,7 +83,11 @@ def capture() -> Iterator[LibraryNotes]:
             warnings.simplefilter("always")
             yield notes
         for w in caught:
-            notes.messages[_short(str(w.message))] += 1
+            if issubclass(w.category, FileNote):
+                if str(w.message) not in notes.loader_notes:
+                    notes.loader_notes.append(str(w.message))
+            else:
+                notes.messages[_short(str(w.message))] += 1
     finally:
         for logger, propagate in saved:
             logger.removeHandler(handler)

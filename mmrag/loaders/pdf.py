@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.library_notes import file_note
 from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, MAX_IMAGE_PIXELS, fit_render_scale, render_open_page
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.types import Element, ImageKind, ImageRef, Modality
@@ -147,6 +148,8 @@ class PdfLoader(Loader):
                             yield Element(modality=Modality.TEXT, text=ocr_text, metadata={**meta, "ocr": True}, **where)
                     else:
                         page_meta[OCR_SKIPPED] = "page"
+                if render_note and fitted is None and not text and not ocr_text:
+                    file_note(render_note)  # the page yields nothing to carry its note
                 if fitted is not None and (self.render_pages or (scanned and not text and not ocr_text)):
                     yield Element(
                         modality=Modality.PAGE_IMAGE, metadata=page_meta,

@@ -104,3 +104,5 @@ def test_an_unknown_family_keeps_its_class_name() -> None:
     assert explain(OddLibraryError("frobnication failed")) == "OddLibraryError: frobnication failed"
     assert explain(ValueError("some other value problem")) == "ValueError: some other value problem"
     assert kind_of("a/b.PPTX") == "deck" and kind_of("notes.weird") == "file"
+    bad_name = raised(lambda: "caf\udce9.txt".encode("utf-8"))  # a non-UTF-8 name as Python sees it
+    assert explain(bad_name).startswith("its name or text is not valid UTF-8: rename the file")

@@ -51,3 +51,15 @@ def test_the_ocr_render_of_a_huge_page_is_bounded(tmp_path: Path) -> None:
     page = PdfReader(pdf).pages[0]
     scale, note = _render_fit(page, 1, 1.0, OCR_MAX_PIXELS)
     assert (200_000 * scale) ** 2 <= OCR_MAX_PIXELS and note.endswith(f"to stay within {OCR_MAX_PIXELS:,} pixels")
+
+
+def test_a_page_that_yields_nothing_still_gets_its_note_on_the_report_line(tmp_path: Path, text_embedder) -> None:
+    from mmrag.ingest import FileOutcome, prepare
+    from mmrag.loaders import PdfLoader
+    from mmrag.manifest import FileState
+
+    pdf = write_sized_pdf(tmp_path / "strip.pdf", [(1e9, 10, 1), (200, 200, 1)], ONE_SQUARE)  # page 1: no legible scale
+    prepared = prepare(Chunker(text_embedder.tokenizer), FileState.of(pdf, "doc"), [PdfLoader(ocr=False)])
+    assert not isinstance(prepared, FileOutcome) and {c.page for c in prepared.chunks} == {2}
+    assert any(n.startswith("page 1 is 1,000,000,000 x 10 points: too large to render within 64,000,000 pixels")
+               for n in prepared.notes)
