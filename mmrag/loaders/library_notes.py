@@ -15,21 +15,22 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 # The loggers of the libraries loaders call; their records about a file are its business.
 LIBRARY_LOGGERS = ("pypdf", "pptx", "PIL", "docx", "openpyxl")
+_active: ContextVar[LibraryNotes | None] = ContextVar("mmrag_file_notes", default=None)
 _EXAMPLES = 3
 
 
-class FileNote(UserWarning):
-    """A loader's own note about the file (a page it could not render, say),
-    for a note that no element carries: it goes to the report line as it is."""
-
-
 def file_note(message: str) -> None:
-    """Say ``message`` on the report line of the file being read (see ``capture``)."""
-    warnings.warn(FileNote(message), stacklevel=2)
+    """Say ``message`` on the report line of the file being read: a loader's own
+    note that no element carries (a page it could not render). Outside
+    ``capture`` (a loader used on its own) there is no report line: it is dropped."""
+    notes = _active.get()
+    if notes is not None and message not in notes.loader_notes:
+        notes.loader_notes.append(message)
 
 
 @dataclass
@@ -71,6 +72,7 @@ def capture() -> Iterator[LibraryNotes]:
     """Inside the block, the libraries' warnings (logged or ``warnings.warn``) are
     collected into the yielded ``LibraryNotes`` and kept off the console."""
     notes = LibraryNotes()
+    token = _active.set(notes)
     handler = _Collect(notes)
     saved = []
     for name in LIBRARY_LOGGERS:
@@ -83,12 +85,9 @@ def capture() -> Iterator[LibraryNotes]:
             warnings.simplefilter("always")
             yield notes
         for w in caught:
-            if issubclass(w.category, FileNote):
-                if str(w.message) not in notes.loader_notes:
-                    notes.loader_notes.append(str(w.message))
-            else:
-                notes.messages[_short(str(w.message))] += 1
+            notes.messages[_short(str(w.message))] += 1
     finally:
+        _active.reset(token)
         for logger, propagate in saved:
             logger.removeHandler(handler)
             logger.propagate = propagate
