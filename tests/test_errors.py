@@ -13,7 +13,7 @@ import pytest
 import mmrag
 from mmrag.errors import InvalidArgument, MmragError, StoreError
 from mmrag.stores import SearchMode, SearchRequest
-from mmrag.stores.boundary import map_read_errors
+from mmrag.stores.boundary import map_store_errors
 from mmrag.stores.milvus import MilvusStore
 from mmrag.types import Chunk, Modality
 
@@ -57,7 +57,7 @@ class BackendDown(Exception):
     message = "connection refused"
 
 
-@map_read_errors(BackendDown)
+@map_store_errors(BackendDown)
 class Flaky:
     collection = "c"
 
@@ -67,15 +67,20 @@ class Flaky:
     def get(self, ids):
         raise StoreError("already ours")
 
+    def flush(self):
+        raise BackendDown()
+
     def write_source(self):
-        raise BackendDown()  # writes map their own errors; the decorator leaves them alone
+        raise BackendDown()  # maps its own errors (and undoes the write): the decorator leaves it alone
 
 
-def test_the_mapping_keeps_mmrag_errors_and_leaves_other_methods_alone():
+def test_the_mapping_keeps_mmrag_errors_and_leaves_self_mapping_writes_alone():
     with pytest.raises(StoreError, match="listing sources in collection 'c' failed: connection refused"):
         Flaky().sources()
     with pytest.raises(StoreError, match="^already ours$"):
         Flaky().get([])
+    with pytest.raises(StoreError, match="sealing what was written in collection 'c' failed"):
+        Flaky().flush()
     with pytest.raises(BackendDown):
         Flaky().write_source()
 

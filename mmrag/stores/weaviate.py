@@ -35,7 +35,7 @@ from mmrag.stores.base import (
     VectorStore,
     check_specs,
 )
-from mmrag.stores.boundary import map_read_errors
+from mmrag.stores.boundary import map_store_errors
 from mmrag.stores.filters import FIELDS, And, Eq, Filters, In, Match, Not, Or, Range, to_filter
 from mmrag.stores.filters import Filter as FilterNode
 from mmrag.stores.late import check_write, dense_query, pool_tokens
@@ -415,7 +415,7 @@ def server_version(meta: Mapping[str, Any]) -> tuple[int, int, int]:
 
 
 # -- the store --------------------------------------------------------------
-@map_read_errors(*([weaviate.exceptions.WeaviateBaseError] if weaviate else []))
+@map_store_errors(*([weaviate.exceptions.WeaviateBaseError] if weaviate else []))
 class WeaviateStore(VectorStore):
     """Chunks in a Weaviate collection, searched by dense, BM25, hybrid or late interaction.
 

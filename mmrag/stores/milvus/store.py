@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mmrag.stores.base import VectorStore
-from mmrag.stores.boundary import map_read_errors
+from mmrag.stores.boundary import map_store_errors
 from mmrag.stores.milvus.manifest import MilvusManifest
 from mmrag.stores.milvus.queries import MilvusQueries
 from mmrag.stores.milvus.writer import MilvusWriter
@@ -14,7 +14,7 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
     MilvusException = None
 
 
-@map_read_errors(*([MilvusException] if MilvusException else []))
+@map_store_errors(*([MilvusException] if MilvusException else []))
 class MilvusStore(MilvusWriter, MilvusQueries, VectorStore):
     """Chunks in a Milvus collection, searched by dense, BM25, hybrid or late interaction.
 
