@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml $(INTEGRATION_PROJECTS)
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -q -e '.[all,dev]' $(INTEGRATIONS_TEST) $(TORCH)
+	$(PIP) install -q -e '.[all,dev,msg]' $(INTEGRATIONS_TEST) $(TORCH)
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed-dev

@@ -28,6 +28,7 @@ QUERIES = [
     "where might polar bears be seen from a ferry?",  # a CSV row: row 4
     "where do dogs travel on the ferry?",  # a web page heading: Ferry passenger guide > Luggage and animals
     "what happened to the timber pier by dawn?",  # an e-book chapter: The Storm > Morning
+    "why is crane four out of service?",  # a mail's PDF attachment: crane_inspection.eml#crane_inspection_report.pdf, page 2
 ]
 
 

@@ -343,6 +343,39 @@ def write_epub(path: Path) -> None:
     path.write_bytes(deterministic_zip(buf.getvalue()))
 
 
+CRANE_REPORT = [
+    ("Crane inspection, berth four", [
+        "The annual inspection of crane four took place on 24 November. The boom, the slewing ring "
+        "and the cab passed the visual check without findings.",
+    ]),
+    ("Load test", [
+        "During the 40-tonne load test the hoist brake slipped twice. The crane is out of service "
+        "until the brake pads are replaced and the test is repeated.",
+    ]),
+]
+
+
+def write_mail(path: Path) -> None:
+    """A mail written by the stdlib email package with a reportlab PDF attached;
+    a fixed boundary and Message-ID keep the file the same on every run."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    pdf = path.with_suffix(".tmp.pdf")
+    write_pdf(pdf, "Crane four inspection report", CRANE_REPORT)
+    msg = EmailMessage()
+    msg["Subject"] = "Crane four inspection report"
+    msg["From"] = "Ines Duarte <ines@harbour.example>"
+    msg["To"] = "operations@harbour.example"
+    msg["Date"] = "Tue, 01 Dec 2026 09:30:00 +0000"
+    msg["Message-ID"] = "<crane-four-inspection@harbour.example>"
+    msg.set_content("Hello team,\n\nthe inspection report for crane four is attached.\n\nIna\n")
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename="crane_inspection_report.pdf")
+    pdf.unlink()
+    msg.set_boundary("mmrag-example-boundary")
+    path.write_bytes(msg.as_bytes(policy=SMTP))
+
+
 def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     write_pdf(DATA / "solar_report.pdf", "Solar Energy Outlook 2026", SOLAR)
@@ -360,6 +393,7 @@ def main() -> None:
     (DATA / "ferry_routes.csv").write_text(TRIPS_CSV, encoding="utf-8")
     (DATA / "ferry_guide.html").write_text(FERRY_HTML, encoding="utf-8")
     write_epub(DATA / "lighthouse_keeper.epub")
+    write_mail(DATA / "crane_inspection.eml")
     print(f"wrote {len(list(DATA.iterdir()))} files to {DATA}")
 
 

@@ -14,6 +14,7 @@ from mmrag.loaders.epub import EpubLoader
 from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.mail import EmlLoader, MboxLoader
+from mmrag.loaders.msg import MsgLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.media import MediaLoader
 from mmrag.loaders.pdf import OCR_RENDER_SCALE, PdfLoader
@@ -37,6 +38,7 @@ __all__ = [
     "Loader",
     "LOADERS",
     "MediaLoader",
+    "MsgLoader",
     "PdfLoader",
     "PptxLoader",
     "SrtLoader",
@@ -60,7 +62,7 @@ def default_loaders(
 
         index = mmrag.Index("mmrag.db", loaders=default_loaders(ocr=False, render_pages=False))
     """
-    mail = [EmlLoader(), MboxLoader()]
+    mail: list[EmlLoader | MboxLoader | MsgLoader] = [EmlLoader(), MboxLoader(), MsgLoader()]
     loaders = [
         PdfLoader(render_pages=render_pages, ocr=ocr, render_scale=render_scale),
         PptxLoader(ocr=ocr),

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 MAX_DEPTH = 3  # a mail holds a forwarded mail that holds one more; deeper ones are named, not read
 MAX_ATTACHMENTS = 100  # per message; the rest are named in a note
 MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
-MESSAGE_PART = "message-"  # the chain part naming the n-th message of an mbox
+MESSAGE_PART = "message-"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an Outlook .msg is an OLE2 compound file  # the chain part naming the n-th message of an mbox
 
 # Identities (Message-ID, or the message's digest) of the messages being read, outermost first.
 _ancestors: ContextVar[tuple[str, ...]] = ContextVar("mmrag_mail_ancestors", default=())
@@ -64,16 +65,16 @@ def _safe(name: str) -> str:
     return name[:120] or "attachment"
 
 
-def named_parts(msg: EmailMessage) -> list[tuple[str, EmailMessage]]:
-    """The attachments of ``msg`` with the unique name each child source gets;
-    the same message always gives the same names (ingest and ``materialize`` agree)."""
-    out: list[tuple[str, EmailMessage]] = []
+def unique_names(raw: list[str | None], types: list[str]) -> list[str]:
+    """One chain part per attachment: its file name made safe, a name from its type
+    when it has none (``attachment-3.pdf``), and `` (2)`` on a repeated name."""
+    out: list[str] = []
     taken: set[str] = set()
-    for i, part in enumerate(msg.iter_attachments(), start=1):
-        name = part.get_filename()
+    for i, (given, ctype) in enumerate(zip(raw, types), start=1):
+        name = given
         if not name:
-            ext = ".eml" if part.get_content_type() == "message/rfc822" else mimetypes.guess_extension(part.get_content_type())
-            name = f"attachment-{i}{ext or ''}"
+            ext = ".eml" if ctype == "message/rfc822" else mimetypes.guess_extension(ctype) or ""
+            name = f"attachment-{i}{ext}"
         name = _safe(name)
         stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
         n = 2
@@ -81,8 +82,16 @@ def named_parts(msg: EmailMessage) -> list[tuple[str, EmailMessage]]:
             name = f"{stem} ({n}){dot}{ext}"
             n += 1
         taken.add(name)
-        out.append((name, part))  # type: ignore[arg-type]
+        out.append(name)
     return out
+
+
+def named_parts(msg: EmailMessage) -> list[tuple[str, bytes]]:
+    """The attachments of ``msg`` with the unique name each child source gets;
+    the same message always gives the same names (ingest and ``materialize`` agree)."""
+    parts: list[EmailMessage] = list(msg.iter_attachments())  # type: ignore[arg-type]
+    names = unique_names([p.get_filename() for p in parts], [p.get_content_type() for p in parts])
+    return [(name, part_bytes(part)) for name, part in zip(names, parts)]
 
 
 def part_bytes(part: EmailMessage) -> bytes:
@@ -110,13 +119,12 @@ def inside(identity: str, path: Path) -> Iterator[int]:
 
 
 def attachment_elements(
-    msg: EmailMessage, path: Path, source: str, title: tuple[str, ...], inherited: dict[str, Any],
+    parts: list[tuple[str, bytes]], path: Path, source: str, title: tuple[str, ...], inherited: dict[str, Any],
     loaders: Sequence[Loader] | None, depth: int, notes: list[str], *, chain: str = "",
 ) -> list[Element]:
-    """Every attachment of ``msg`` read by its own loader as the child source
+    """Every attachment (``named_parts``) read by its own loader as the child source
     ``source#name`` (``source#chain#name`` for a message of a mailbox, ``chain``
     being ``message-N``); problems become ``notes`` (a mail loop raises)."""
-    parts = named_parts(msg)
     if not parts:
         return []
     if depth >= MAX_DEPTH:
@@ -128,8 +136,7 @@ def attachment_elements(
     out: list[Element] = []
     seen: dict[bytes, str] = {}
     with tempfile.TemporaryDirectory(prefix="mmrag-attachment-") as tmp:
-        for name, part in parts:
-            data = part_bytes(part)
+        for name, data in parts:
             if not data:
                 notes.append(f"attachment {name!r} is empty")
                 continue
@@ -207,15 +214,23 @@ def materialize(source: str) -> Iterator[Path | None]:
         if i == 0 and part_name.startswith(MESSAGE_PART) and part_name[len(MESSAGE_PART):].isdigit():
             data = _mbox_message(file, int(part_name[len(MESSAGE_PART):]))
             continue
-        msg = BytesParser(policy=policy.default).parsebytes(data)
-        match = [p for n, p in named_parts(msg) if n == part_name]  # type: ignore[arg-type]
+        match = [d for n, d in _parts_of(data) if n == part_name]
         if not match:
             raise LoaderError(source, f"the mail has no attachment {part_name!r} any more (re-ingest it)")
-        data = part_bytes(match[0])
+        data = match[0]
     with tempfile.TemporaryDirectory(prefix="mmrag-attachment-") as tmp:
         out = Path(tmp) / chain[-1]
         out.write_bytes(data)
         yield out
+
+
+def _parts_of(data: bytes) -> list[tuple[str, bytes]]:
+    """The named attachments of a mail given as bytes: an Outlook .msg (OLE2) or a MIME message."""
+    if data.startswith(OLE_MAGIC):
+        from mmrag.loaders.msg import msg_parts_of_bytes
+
+        return msg_parts_of_bytes(data)
+    return named_parts(BytesParser(policy=policy.default).parsebytes(data))  # type: ignore[arg-type]
 
 
 def _mbox_message(file: Path, number: int) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mailbox
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrag.errors import LoaderError
-from mmrag.loaders.attachments import MESSAGE_PART, attachment_elements, inside, message_identity
+from mmrag.loaders.attachments import MESSAGE_PART, attachment_elements, inside, message_identity, named_parts
 from mmrag.loaders.base import Loader
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.types import Element, Modality
@@ -41,54 +42,66 @@ def headers(msg: EmailMessage) -> dict[str, Any]:
     return out
 
 
-def attachment_names(msg: EmailMessage) -> list[str]:
-    return [part.get_filename() or f"part-{i}" for i, part in enumerate(msg.iter_attachments(), start=1)]
+@dataclass(frozen=True)
+class Mail:
+    """One message, whatever file it came in (.eml, .mbox, .msg): its headers as
+    metadata, its body, and its attachments as (unique name, bytes)."""
+
+    meta: dict[str, Any]
+    identity: str  # Message-ID or digest, for the loop guard
+    text: str = ""
+    html: str = ""
+    parts: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def mail_of(msg: EmailMessage, path: Path, data: bytes | None = None) -> Mail:
+    """A MIME message as a ``Mail``: the text/plain body, else the HTML one."""
+    body = msg.get_body(preferencelist=("plain", "html"))
+    content = ""
+    if body is not None:
+        try:
+            content = body.get_content()
+        except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
+            raise LoaderError(path, f"unreadable mail body ({body.get_content_type()}): {exc}") from exc
+    html = body is not None and body.get_content_type() == "text/html"
+    return Mail(headers(msg), message_identity(msg, data), "" if html else content, content if html else "", named_parts(msg))
 
 
 def message_elements(
-    msg: EmailMessage, path: Path, source: str, prefix: tuple[str, ...], loaders: list[Loader] | None,
-    identity: str, *, chain: str = "",
+    mail: Mail, path: Path, source: str, prefix: tuple[str, ...], loaders: list[Loader] | None, *, chain: str = "",
 ) -> list[Element]:
     """The message's header line, its body and its attachments (each read by its
     own loader); the subject heads the title path. A list, not a generator: the
     attachments are read while the message is marked as being read (loop guard)."""
-    meta: dict[str, Any] = {"document_title": path.name, **headers(msg)}
-    names = attachment_names(msg)
-    if names:
-        meta["attachments"] = names
+    meta: dict[str, Any] = {"document_title": path.name, **mail.meta}
+    if mail.parts:
+        meta["attachments"] = [name for name, _ in mail.parts]
     title = (*prefix, meta.get("subject") or "(no subject)")
     notes: list[str] = []
-    with inside(identity, path) as depth:
+    with inside(mail.identity, path) as depth:
         inherited = {k: v for k, v in meta.items() if k != "attachments"}
-        children = attachment_elements(msg, path, source, title, inherited, loaders, depth, notes, chain=chain)
+        children = attachment_elements(mail.parts, path, source, title, inherited, loaders, depth, notes, chain=chain)
     if notes:
         meta["load_note"] = "; ".join(notes)
-    own = list(_own_elements(msg, path, source, title, meta))
+    own = list(_own_elements(mail, source, title, meta))
     if not own and notes:  # a mail that is only its attachments still reports what went wrong with them
         own = [Element(source=source, modality=Modality.TEXT, text=title[-1], title_path=title, metadata=meta)]
     return own + children
 
 
-def _own_elements(msg: EmailMessage, path: Path, source: str, title: tuple[str, ...], meta: dict[str, Any]) -> Iterator[Element]:
+def _own_elements(mail: Mail, source: str, title: tuple[str, ...], meta: dict[str, Any]) -> Iterator[Element]:
     head = "\n".join(f"{k.capitalize()}: {meta[k]}" for k in ("subject", "from", "to", "date") if meta.get(k))
     if head:
         yield Element(source=source, modality=Modality.TEXT, text=head, title_path=title, metadata=meta)
-    body = msg.get_body(preferencelist=("plain", "html"))
-    if body is None:
-        return
-    try:
-        content = body.get_content()
-    except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
-        raise LoaderError(path, f"unreadable mail body ({body.get_content_type()}): {exc}") from exc
-    if body.get_content_type() == "text/html":
-        root = parse_html(content.encode("utf-8"), "utf-8")
+    if mail.html:
+        root = parse_html(mail.html.encode("utf-8"), "utf-8")
         yield from (
             Element(source=e.source, modality=Modality.TEXT, text=e.text, title_path=title, metadata=meta)
             for e in html_elements(root, source, resolve=lambda src: None)
             if e.modality is Modality.TEXT
         )
-    elif content.strip():
-        yield Element(source=source, modality=Modality.TEXT, text=content.strip(), title_path=title, metadata=meta)
+    elif mail.text.strip():
+        yield Element(source=source, modality=Modality.TEXT, text=mail.text.strip(), title_path=title, metadata=meta)
 
 
 def _parse(data: bytes, path: Path) -> EmailMessage:
@@ -122,8 +135,7 @@ class EmlLoader(Loader):
         if size > MAX_MAIL_BYTES:
             raise LoaderError(path, f"mail of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)")
         data = path.read_bytes()
-        msg = _parse(data, path)
-        yield from message_elements(msg, path, source, (), self.attachment_loaders, message_identity(msg, data))
+        yield from message_elements(mail_of(_parse(data, path), path, data), path, source, (), self.attachment_loaders)
 
 
 class MboxLoader(Loader):
@@ -147,7 +159,7 @@ class MboxLoader(Loader):
         try:
             for number, msg in enumerate(box, start=1):
                 yield from message_elements(
-                    msg, path, source, (f"message {number}",), self.attachment_loaders, message_identity(msg),
+                    mail_of(msg, path), path, source, (f"message {number}",), self.attachment_loaders,
                     chain=f"{MESSAGE_PART}{number}",
                 )
         finally:
