@@ -73,7 +73,8 @@ def unique_names(raw: list[str | None], types: list[str]) -> list[str]:
     for i, (given, ctype) in enumerate(zip(raw, types), start=1):
         name = given
         if not name:
-            ext = ".eml" if ctype == "message/rfc822" else mimetypes.guess_extension(ctype) or ""
+            mime = ctype == "message/rfc822" or ctype.startswith("multipart/")  # a digest reads as a mail of its own
+            ext = ".eml" if mime else mimetypes.guess_extension(ctype) or ""
             name = f"attachment-{i}{ext}"
         name = _safe(name)
         stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
@@ -100,6 +101,8 @@ def part_bytes(part: EmailMessage) -> bytes:
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
         return inner.as_bytes() if hasattr(inner, "as_bytes") else b""
+    if part.is_multipart():  # a multipart/digest (or any other) attached: a MIME message of its own
+        return part.as_bytes()
     data = part.get_payload(decode=True)
     return data if isinstance(data, bytes) else b""
 

@@ -5,6 +5,8 @@ pictures as image elements."""
 from __future__ import annotations
 
 import posixpath
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -16,24 +18,87 @@ from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
+from mmrag.loaders.zipsafe import read_member
 from mmrag.types import Element, ImageKind, ImageRef
 
 _MIMETYPE = b"mimetypeapplication/epub+zip"
 
 
 def open_book(path: Path):  # -> ebooklib.epub.EpubBook
-    """The book after the zip checks; every failure a named error."""
+    """The book after the zip checks; every failure a named error. A manifest whose
+    hrefs carry a ``#fragment`` (SiSU writes them, in Debian's own manuals) is read
+    from a copy with the fragments dropped (``repair_manifest``); the book then
+    carries a ``mmrag_note`` saying so."""
     import warnings
 
     from ebooklib import epub
 
     check_package(path, "EPUB e-book")
-    try:
+
+    def read(file: Path):
         with warnings.catch_warnings():  # ebooklib warns about its own future defaults on every read
             warnings.simplefilter("ignore")
-            return epub.read_epub(str(path), options={"ignore_ncx": True})
+            return epub.read_epub(str(file), options={"ignore_ncx": True})
+
+    try:
+        try:
+            return read(path)
+        except KeyError as exc:
+            if "#" not in str(exc):
+                raise
+        with tempfile.TemporaryDirectory(prefix="mmrag-epub-") as tmp:
+            fixed, repaired = repair_manifest(path, Path(tmp) / "book.epub")
+            if not repaired:
+                raise CorruptFileError(path, "corrupt EPUB e-book: a manifest item names a missing file")
+            book = read(fixed)  # ebooklib reads every item into memory: the copy can go
+        book.mmrag_note = f"{repaired} manifest href(s) with a '#fragment' read as their file"
+        return book
+    except LoaderError:
+        raise
     except Exception as exc:  # ebooklib raises EpubException, KeyError, lxml errors...
         raise CorruptFileError(path, f"corrupt EPUB e-book: {explain(exc, 'e-book')}") from exc
+
+
+def repair_manifest(path: Path, out: Path) -> tuple[Path, int]:
+    """A copy of the book at ``out`` whose manifest hrefs lose their ``#fragment``:
+    an item that then names another item's file is dropped and the spine points at
+    that item (each chapter read once). Returns the copy and how many hrefs changed."""
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as zf:
+        opf_name = next((n for n in zf.namelist() if n.endswith(".opf")), None)
+        if opf_name is None:
+            return out, 0
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        opf = etree.fromstring(read_member(zf, opf_name), parser)
+        ns = {"opf": opf.nsmap.get(None) or "http://www.idpf.org/2007/opf"}
+        by_href: dict[str, str] = {}
+        moved: dict[str, str] = {}
+        repaired = 0
+        for item in opf.findall(".//opf:manifest/opf:item", ns):
+            href = item.get("href") or ""
+            base = href.split("#", 1)[0]
+            if base != href:
+                repaired += 1
+            if base in by_href:
+                moved[item.get("id") or ""] = by_href[base]
+                item.getparent().remove(item)
+                continue
+            by_href[base] = item.get("id") or ""
+            item.set("href", base)
+        seen: set[str] = set()
+        for ref in opf.findall(".//opf:spine/opf:itemref", ns):
+            idref = moved.get(ref.get("idref") or "", ref.get("idref") or "")
+            if idref in seen:
+                ref.getparent().remove(ref)
+                continue
+            seen.add(idref)
+            ref.set("idref", idref)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in zf.infolist():
+                data = etree.tostring(opf, xml_declaration=True, encoding="utf-8") if info.filename == opf_name else read_member(zf, info)
+                dst.writestr(info.filename, data, zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED)
+    return out, repaired
 
 
 def book_images(book) -> list[Any]:
@@ -111,6 +176,8 @@ class EpubLoader(Loader):
                 return None if n is None else ImageRef(source=source, kind=ImageKind.EMBEDDED, index=n)
 
             meta = {"document_title": doc_title, "chapter": number}
+            if getattr(book, "mmrag_note", None):
+                meta["load_note"] = book.mmrag_note
             for element in html_elements(root, source, resolve=resolve, meta=meta):
                 # the chapter's TOC title heads its path, unless its own first heading already says it
                 if chapter and element.title_path[:1] != (chapter,):

@@ -52,6 +52,7 @@ class Mail:
     text: str = ""
     html: str = ""
     parts: list[tuple[str, bytes]] = field(default_factory=list)
+    raw_date: str = ""  # the Date header as written (its words are searchable; metadata keeps ISO 8601)
 
 
 def mail_of(msg: EmailMessage, path: Path, data: bytes | None = None) -> Mail:
@@ -64,7 +65,56 @@ def mail_of(msg: EmailMessage, path: Path, data: bytes | None = None) -> Mail:
         except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
             raise LoaderError(path, f"unreadable mail body ({body.get_content_type()}): {exc}") from exc
     html = body is not None and body.get_content_type() == "text/html"
-    return Mail(headers(msg), message_identity(msg, data), "" if html else content, content if html else "", named_parts(msg))
+    extra = _inline_texts(msg, body)
+    text, html_text = ("" if html else content), (content if html else "")
+    if extra:  # text parts of a multipart/mixed that are neither the body nor attachments
+        text = "\n\n".join(t for t in (text, *extra) if t.strip())
+    return Mail(
+        headers(msg), message_identity(msg, data), text, html_text, named_parts(msg),
+        " ".join(str(msg.get("date") or "").split()),
+    )
+
+
+def _containers(msg: EmailMessage) -> Iterator[EmailMessage]:
+    """The multipart parts of this message, not descending into attached messages
+    (message/rfc822 are child sources of their own)."""
+    if msg.is_multipart() and msg.get_content_maintype() != "message":
+        yield msg
+        for part in msg.iter_parts():
+            if part.get_content_maintype() == "multipart":
+                yield from _containers(part)  # type: ignore[arg-type]
+
+
+def _inline_texts(msg: EmailMessage, body: EmailMessage | None) -> list[str]:
+    """The text of inline text parts the body leaves out: ``get_body`` picks one part,
+    and ``iter_attachments`` skips the other body candidates of a multipart/mixed (a
+    second text/plain, an HTML part beside it), whose words would otherwise be lost.
+    The alternatives of the chosen body are not read again."""
+    if not msg.is_multipart() or body is None:
+        return []
+    attached = {id(p) for p in msg.iter_attachments()}
+    containers = list(_containers(msg))
+    alternatives = {id(p) for p in containers if p.get_content_type() == "multipart/alternative"
+                    and any(q is body for q in p.walk())}
+    out: list[str] = []
+    for parent in containers:
+        if id(parent) in alternatives or id(parent) in attached:
+            continue
+        for part in parent.iter_parts():
+            if part is body or id(part) in attached or part.is_multipart() or part.get_content_maintype() != "text":
+                continue
+            if part.is_attachment() or part.get_content_subtype() not in ("plain", "html"):
+                continue
+            try:
+                content = part.get_content()
+            except (LookupError, ValueError):
+                continue
+            if part.get_content_subtype() == "html":
+                content = " ".join(e.text for e in html_elements(parse_html(content.encode("utf-8"), "utf-8"), "", resolve=lambda s: None)
+                                   if e.modality is Modality.TEXT)
+            if content.strip():
+                out.append(content.strip())
+    return out
 
 
 def message_elements(
@@ -90,7 +140,8 @@ def message_elements(
 
 
 def _own_elements(mail: Mail, source: str, title: tuple[str, ...], meta: dict[str, Any]) -> Iterator[Element]:
-    head = "\n".join(f"{k.capitalize()}: {meta[k]}" for k in ("subject", "from", "to", "date") if meta.get(k))
+    shown = {**meta, "date": mail.raw_date or meta.get("date")}
+    head = "\n".join(f"{k.capitalize()}: {shown[k]}" for k in ("subject", "from", "to", "date") if shown.get(k))
     if head:
         yield Element(source=source, modality=Modality.TEXT, text=head, title_path=title, metadata=meta)
     if mail.html:

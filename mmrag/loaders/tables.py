@@ -98,7 +98,11 @@ def table_elements(
         if at:
             above = [c for _, cells in head[:at] for c in cells if c]
             yield Element(text="\n".join(above), row_start=head[0][0], row_end=head[at - 1][0], metadata=meta, **common)
+        header_row = head[at][0]
         head = head[at + 1 :]
+        unfilled = [c for i, c in enumerate(header) if c and not any(i < len(cells) and cells[i] for _, cells in head)]
+        if unfilled:  # the header row itself, so a column none of the first rows fills is still found by its name
+            yield Element(text=" | ".join(c for c in header if c), row_start=header_row, row_end=header_row, metadata=meta, **common)
         meta = {**meta, "columns": [c for c in header if c]}
 
     def rest() -> Iterator[tuple[int, list[str]]]:
