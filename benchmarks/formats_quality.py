@@ -235,7 +235,7 @@ def main() -> None:
         "Dense only, mmrag's spreadsheet and CSV chunks (several 'column: value' rows each) lose to single-fact "
         "sections of other files when the query's distinguishing words are ids; hybrid (mmrag's default) finds them.",
         "LlamaIndex's SimpleDirectoryReader has no HTML reader: it reads .html as raw text (markup included).",
-        "Word recall is over these generated files, not third-party ones (not measured yet).",
+        "Word recall is over these generated files; benchmarks/word_recall.py measures it on third-party files.",
         f"failed files: mmrag {results['mmrag']['failed'] or 'none'}",
         f"machine shared with other sessions; load average at start {machine['load_avg_at_start']}",
     ]

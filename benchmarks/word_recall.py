@@ -145,10 +145,11 @@ def per_format(rows: list[dict[str, Any]]) -> list[list[Any]]:
             vals = [r[key] for r in group if r[key] is not None]
             return sum(vals) / len(vals) if vals else None
 
-        full = sum(1 for r in group if r["mmrag_has_of_llamaindex"] == 1.0)
+        read = [r for r in group if r["llamaindex_words"]]  # LlamaIndex read something (it fails on some files)
+        full = sum(1 for r in read if r["mmrag_has_of_llamaindex"] == 1.0)
         visible = mean("mmrag_has_of_visible") if any("mmrag_has_of_visible" in r for r in group) else None
-        out.append([fmt, len(group), mean("mmrag_has_of_llamaindex"), mean("llamaindex_has_of_mmrag"), f"{full}/{len(group)}",
-                    visible])
+        out.append([fmt, len(group), mean("mmrag_has_of_llamaindex"), mean("llamaindex_has_of_mmrag"), f"{full}/{len(read)}",
+                    visible, len(group) - len(read)])
     return out
 
 
@@ -159,7 +160,8 @@ def main() -> None:
     tables = [
         harness.Table("Word recall per format (mean over files)", [
             "format", "files", "mmrag has of LlamaIndex's words", "LlamaIndex has of mmrag's words",
-            "files where mmrag has every LlamaIndex word", "mmrag has of LlamaIndex's visible words (html, eml)"],
+            "files where mmrag has every LlamaIndex word", "mmrag has of LlamaIndex's visible words (html, eml)",
+            "files LlamaIndex read nothing from or failed on"],
             per_format(rows)),
         harness.Table("Per file", ["file", "mmrag has of LlamaIndex's", "LlamaIndex has of mmrag's", "words mmrag misses",
                                    "mmrag has of visible", "visible words mmrag misses", "error"],

@@ -128,6 +128,18 @@ def test_formats_benchmark_runs_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_word_recall_benchmark_runs_quick(tmp_path):
+    pytest.importorskip("llama_index.core", reason="LlamaIndex (the anchor) is in the bench extra")
+    done = run("benchmarks/word_recall.py", "--quick", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "word_recall.quick.json").read_text())
+    per_format = {row[0]: row[1:] for row in table(result, "Word recall per format")["rows"]}
+    assert set(per_format) == {"docx", "xlsx", "csv", "html", "epub", "eml"}  # one third-party file of each
+    assert per_format["docx"][1] == 1.0 and per_format["csv"][1] == 1.0  # mmrag holds every word LlamaIndex reads
+    assert all(r["mmrag_words"] > 0 for r in result["raw"]["files"])
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/usr/share/R/doc/manual/R-intro.pdf").exists(),
                     reason="Debian's r-doc-pdf is not installed (apt-get install -y r-doc-pdf gnuplot-doc)")
 def test_real_pdf_benchmark_runs_quick(tmp_path):
