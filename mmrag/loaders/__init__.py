@@ -15,6 +15,7 @@ from mmrag.loaders.html import HtmlLoader
 from mmrag.loaders.image import ImageLoader
 from mmrag.loaders.mail import EmlLoader, MboxLoader
 from mmrag.loaders.msg import MsgLoader
+from mmrag.loaders.odf import OdfLoader
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.media import MediaLoader
 from mmrag.loaders.pdf import OCR_RENDER_SCALE, PdfLoader
@@ -39,6 +40,7 @@ __all__ = [
     "LOADERS",
     "MediaLoader",
     "MsgLoader",
+    "OdfLoader",
     "PdfLoader",
     "PptxLoader",
     "SrtLoader",
@@ -69,6 +71,7 @@ def default_loaders(
         DocxLoader(),
         XlsxLoader(),
         EpubLoader(),
+        OdfLoader(),
         ImageLoader(ocr=ocr),
         MediaLoader(asr=asr, ocr=ocr),
         VttLoader(),

@@ -1,0 +1,175 @@
+"""OpenDocument files (LibreOffice's own formats) with odfpy: text documents (.odt)
+with their heading path, paragraphs, lists and tables; spreadsheets (.ods) one
+unit per sheet, rows as "column: value" (cached values, repeated empty rows and
+cells skipped, never expanded); presentations (.odp) one unit per slide with its
+speaker notes. The zip checks of the Office loaders run first; a
+password-protected file (its manifest declares encryption) is a named error."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mmrag.errors import CorruptFileError, EncryptedFileError
+from mmrag.loaders.base import Loader
+from mmrag.loaders.failures import explain
+from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
+from mmrag.loaders.spreadsheet import column_letter
+from mmrag.loaders.tables import table_elements
+from mmrag.loaders.zipsafe import read_member
+from mmrag.types import Element, Modality
+
+_MIME = b"application/vnd.oasis.opendocument."
+KINDS = {".odt": "text", ".ods": "spreadsheet", ".odp": "presentation"}
+MAX_REPEAT = 10_000  # a repeated row or cell that holds a value is read at most this many times
+
+
+def _kind(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        try:
+            mime = read_member(zf, "mimetype").decode("ascii", "replace").strip()
+            manifest = read_member(zf, "META-INF/manifest.xml")
+        except KeyError as exc:
+            raise CorruptFileError(path, f"not an OpenDocument file: {exc.args[0] if exc.args else exc}") from None
+    if b"encryption-data" in manifest:
+        raise EncryptedFileError(path, "password-protected OpenDocument file: save it without a password to read it")
+    kind = mime.rsplit(".", 1)[-1]
+    if kind not in KINDS.values():
+        raise CorruptFileError(path, f"unsupported OpenDocument type {mime!r} (text, spreadsheet and presentation are read)")
+    return kind
+
+
+def _text(node: Any) -> str:
+    from odf import teletype
+
+    return " ".join(teletype.extractText(node).split())
+
+
+def _tag(node: Any) -> str:
+    return str(getattr(node, "qname", ("", ""))[1])
+
+
+def _attr(node: Any, name: str) -> str | None:
+    for (_, local), value in getattr(node, "attributes", {}).items():
+        if local == name:
+            return str(value)
+    return None
+
+
+def _rows(table: Any) -> Iterator[tuple[int, list[Any]]]:
+    """(1-based row number, cell values) of a table, repeats counted for numbering;
+    a repeated empty row or cell is skipped, not expanded (a sheet's tail repeats
+    an empty row a million times)."""
+    number = 0
+    for row in table.getElementsByType(_table_row()):
+        repeat = int(_attr(row, "number-rows-repeated") or 1)
+        cells: list[Any] = []
+        for cell in row.childNodes:
+            if _tag(cell) not in ("table-cell", "covered-table-cell"):
+                continue
+            times = int(_attr(cell, "number-columns-repeated") or 1)
+            value = _attr(cell, "value") or _attr(cell, "date-value") or _attr(cell, "boolean-value") or _text(cell)
+            cells.extend([value or None] * (min(times, MAX_REPEAT) if value else (1 if times == 1 else 0)))
+        if any(cells):
+            for i in range(min(repeat, MAX_REPEAT)):
+                yield number + i + 1, cells
+        number += repeat
+
+
+def _table_row() -> Any:
+    from odf.table import TableRow
+
+    return TableRow
+
+
+class OdfLoader(Loader):
+    """OpenDocument text, spreadsheet and presentation files.
+
+    Example::
+
+        elements = list(OdfLoader().load(Path("minutes.odt"), "minutes.odt"))
+    """
+
+    name = "odf"
+    extensions = frozenset(KINDS)
+    signatures = (ZIP_SIGNATURE,)
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """ODF's first member is ``mimetype`` holding ``application/vnd.oasis.opendocument.*``;
+        a zip re-packed by another tool (the member moved) is taken by its extension."""
+        if not head.startswith(ZIP_SIGNATURE):
+            return False
+        return head[30:38] == b"mimetype" and _MIME in head[38:300] or path.suffix.lower() in self.extensions
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        from odf.opendocument import load as odf_load
+
+        check_package(path, "OpenDocument file")
+        kind = _kind(path)
+        try:
+            doc = odf_load(str(path))
+        except Exception as exc:  # odfpy raises sax, KeyError, zip errors for broken parts
+            raise CorruptFileError(path, f"corrupt OpenDocument file: {explain(exc, 'document')}") from exc
+        if kind == "text":
+            yield from self._text_document(doc.text, source)
+        elif kind == "spreadsheet":
+            from odf.table import Table
+
+            for table in doc.spreadsheet.getElementsByType(Table):
+                name = _attr(table, "name") or "Sheet"
+                yield from table_elements(_rows(table), source=source, name=column_letter, sheet=name)
+        else:
+            yield from self._slides(doc.presentation, source)
+
+    def _text_document(self, body: Any, source: str) -> Iterator[Element]:
+        path: list[tuple[int, str]] = []
+        tables = 0
+        for node in body.childNodes:
+            tag = _tag(node)
+            title = tuple(t for _, t in path)
+            if tag == "h":
+                text = _text(node)
+                if text:
+                    level = int(_attr(node, "outline-level") or 1)
+                    path = [(lv, t) for lv, t in path if lv < level] + [(level, text)]
+                    yield Element(source=source, modality=Modality.TEXT, text=text, title_path=tuple(t for _, t in path),
+                                  metadata={"role": "heading"})
+            elif tag == "table":
+                tables += 1
+                yield from table_elements(_rows(node), source=source, name=lambda i: f"column {i + 1}", title_path=title,
+                                          metadata={"table": tables})
+            elif tag in ("p", "list", "section"):
+                text = _text(node) if tag != "list" else "\n".join(f"• {_text(i)}" for i in _items(node) if _text(i))
+                if text:
+                    yield Element(source=source, modality=Modality.TEXT, text=text, title_path=title)
+
+    def _slides(self, body: Any, source: str) -> Iterator[Element]:
+        for number, page in enumerate((n for n in body.childNodes if _tag(n) == "page"), start=1):
+            title, texts, notes = "", [], []
+            for frame in page.childNodes:
+                target = notes if _tag(frame) == "notes" else texts
+                text = "\n".join(_text(p) for p in _paragraphs(frame) if _text(p))
+                if text and not title and _attr(frame, "class") == "title":
+                    title = text.splitlines()[0]
+                if text:
+                    target.append(text)
+            for text, role in [*((t, "body") for t in texts), *((t, "notes") for t in notes)]:
+                yield Element(source=source, modality=Modality.TEXT, text=text, slide=number,
+                              title_path=(title,) if title else (), metadata={"role": role})
+
+
+def _items(node: Any) -> Iterator[Any]:
+    for child in node.childNodes:
+        if _tag(child) == "list-item":
+            yield child
+
+
+def _paragraphs(node: Any) -> Iterator[Any]:
+    """The text paragraphs under a frame or notes, in order (nested frames included)."""
+    for child in getattr(node, "childNodes", []):
+        if _tag(child) in ("p", "h"):
+            yield child
+        else:
+            yield from _paragraphs(child)
