@@ -5,7 +5,8 @@ and manifest, scheduled by Daft on its local runner or on a Ray cluster.
              (unchanged files never enter the pipeline)
     prepare: load + chunk one file          (class UDF: tokenizer once per worker)
     embed:   vectors in every space         (class UDF, batched: model once per worker)
-    commit:  write_source, then manifest    (class UDF: one store client per worker)
+    commit:  commit_many on the driver for Milvus Lite (bulk, as the single engine);
+             a class UDF per worker for a server (one client each)
     driver:  outcomes streamed back into an IngestReport; --prune last
 
 Each stage calls the same function single-process ingestion calls
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mmrag.chunking import Chunker, WindowOptions
 from mmrag.distributed.records import (
     chunk_from_json,
@@ -36,9 +39,22 @@ from mmrag.embedding.base import batched
 from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
 from mmrag.embedding.spaces import EmbeddingSpaces, split_rows
 from mmrag.errors import InvalidArgument, MissingDependencyError, StoreError
-from mmrag.ingest import FileOutcome, Ingestor, IngestReport, Plan, Prepared, ProgressHook, Status, commit, loaders_for, prepare
+from mmrag.ingest import (
+    FileOutcome,
+    Ingestor,
+    IngestReport,
+    Plan,
+    Prepared,
+    ProgressHook,
+    Status,
+    commit,
+    commit_many,
+    loaders_for,
+    prepare,
+)
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
 from mmrag.stores import VectorStore, open_store
+from mmrag.types import Chunk
 
 # mmrag does not report usage to third parties on its users' behalf; a user
 # who wants Daft's telemetry sets DAFT_ANALYTICS_ENABLED=1 before importing.
@@ -46,7 +62,6 @@ os.environ.setdefault("DAFT_ANALYTICS_ENABLED", "0")
 try:
     import daft
     from daft import DataType
-    from daft.runners import get_or_infer_runner_type
 except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise MissingDependencyError("daft", "distributed", "The Daft ingestion engine") from exc
 
@@ -222,10 +237,11 @@ class DaftIngestor:
         paths = list(paths)
         driver = self._driver()
         try:
-            if driver.store.local_path is not None and (self.ray_address or get_or_infer_runner_type() == "ray"):
+            if driver.store.local_path is not None and self.ray_address and not is_local_ray(self.ray_address):
                 raise StoreError(
-                    f"{driver.store.local_path} is a Milvus Lite file, which one process owns; "
-                    "Ray workers need a server: --store http://milvus:19530 (see docs/scale-out.md)"
+                    f"{driver.store.local_path} is a Milvus Lite file on this machine, and the Ray cluster at "
+                    f"{self.ray_address} may not see the files or the store; use a Milvus server "
+                    "(--store http://milvus:19530, see docs/scale-out.md) or a local cluster (127.0.0.1)"
                 )
             if self.ray_address:
                 use_ray(self.ray_address)
@@ -250,10 +266,15 @@ class DaftIngestor:
                         todo.append((order, item))
             if todo:
                 dims = {name: spec.dim for name, spec in specs.items()}
-                pipeline = self._pipeline(todo, driver.fingerprint, dims, in_driver=driver.store.local_path is not None)
-                for row in pipeline.iter_rows():
-                    o = row["outcome"]
-                    done(row["order"], FileOutcome(row["source"], Status(o["status"]), o["chunks"], o["reason"], tuple(o["notes"] or ())))
+                if driver.store.local_path is not None:
+                    # An embedded store (Milvus Lite) is a file one process owns: workers
+                    # load and embed, the driver writes, in bulk, as the single engine does.
+                    for order, outcome in commit_in_driver(driver, self._pipeline(todo, driver.fingerprint, dims, commit=False), dims):
+                        done(order, outcome)
+                else:
+                    for row in self._pipeline(todo, driver.fingerprint, dims, commit=True).iter_rows():
+                        o = row["outcome"]
+                        done(row["order"], FileOutcome(row["source"], Status(o["status"]), o["chunks"], o["reason"], tuple(o["notes"] or ())))
             report = IngestReport(files=[outcomes[i] for i in sorted(outcomes)])
             if prune:
                 for outcome in driver.prune(paths):
@@ -266,7 +287,7 @@ class DaftIngestor:
         return report
 
     def _pipeline(
-        self, todo: list[tuple[int, FileState]], fingerprint: str, dims: dict[str, int], *, in_driver: bool
+        self, todo: list[tuple[int, FileState]], fingerprint: str, dims: dict[str, int], *, commit: bool
     ) -> daft.DataFrame:
         df = daft.from_pydict(
             {
@@ -281,11 +302,50 @@ class DaftIngestor:
         many = {} if self.workers is None else {"max_concurrency": self.workers}
         prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window)
         embed_cls = daft.cls(**many)(_Embed)
-        # An embedded store (Milvus Lite) is a file one process owns: its writer
-        # runs inside the driver. A server takes one client per worker.
-        commit_udf = (daft.cls(use_process=False) if in_driver else daft.cls(**many))(_Commit)(self.store, fingerprint, dims)
         cols = [df[c] for c in ("path", "source", "doc_id", "size", "mtime_ns")]
         df = df.with_column("prepared", prepare_udf(*cols))
         df = df.with_column("vectors", embed_cls(self.spaces)(df["prepared"]))
+        if not commit:
+            return df
+        commit_udf = daft.cls(**many)(_Commit)(self.store, fingerprint, dims)  # a server: one client per worker
         df = df.with_column("outcome", commit_udf(*cols, df["prepared"], df["vectors"]))
         return df.select("order", "source", "outcome")
+
+
+def is_local_ray(address: str) -> bool:
+    """Whether ``address`` is a Ray cluster on this machine ('auto' finds one here)."""
+    host = address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+    return address == "auto" or host in ("127.0.0.1", "localhost", "::1")
+
+
+def commit_in_driver(driver: Ingestor, rows: daft.DataFrame, dims: dict[str, int]) -> Iterable[tuple[int, FileOutcome]]:
+    """Write the pipeline's prepared and embedded sources from the driver with
+    ``commit_many``: one insert for up to ``batch_chunks`` chunks of new sources,
+    as the single-process engine writes them."""
+    names = sorted(dims)
+    pending: list[tuple[int, Prepared, dict[str, np.ndarray]]] = []
+
+    def flush() -> Iterable[tuple[int, FileOutcome]]:
+        vectors = {c.id: (item, n) for _, item, _ in pending for n, c in enumerate(item.chunks)}
+        by_source = {id(item): vecs for _, item, vecs in pending}
+
+        def embed(chunks: list[Chunk]) -> dict[str, np.ndarray]:
+            rows = [vectors[c.id] for c in chunks]
+            return {name: np.stack([by_source[id(item)][name][n] for item, n in rows]) for name in names}
+
+        outcomes = commit_many(driver.store, driver.manifest, driver.fingerprint, [item for _, item, _ in pending], embed)
+        yield from ((order, outcome) for (order, _, _), outcome in zip(pending, outcomes))
+        pending.clear()
+
+    for row in rows.iter_rows():
+        prepared = row["prepared"]
+        if prepared["status"] != OK:
+            yield row["order"], FileOutcome(row["source"], Status(prepared["status"]), 0, prepared["reason"], tuple(prepared["notes"] or ()))
+            continue
+        state = _state(row["path"], row["source"], row["doc_id"], row["size"], row["mtime_ns"], prepared["sha256"])
+        item = Prepared(state, [chunk_from_json(c) for c in prepared["chunks"]], tuple(prepared["notes"] or ()))
+        pending.append((row["order"], item, {name: unpack_vectors(data, dims[name]) for name, data in zip(names, row["vectors"])}))
+        if sum(len(p.chunks) for _, p, _ in pending) >= driver.batch_chunks:
+            yield from flush()
+    if pending:
+        yield from flush()
