@@ -152,7 +152,7 @@ def ingest(
         err.print("error: --image-model is not supported with --engine daft yet; use --engine single", markup=False)
         raise typer.Exit(2)
     if dry_run:
-        _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe))
+        _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe), follow_links)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -197,12 +197,12 @@ def _ingest_daft(
 
 def _dry_run(
     paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool,
-    speech: Speech,
+    speech: Speech, follow_links: bool = False,
 ) -> None:
     """Print what ``ingest`` would do, leaving no trace (not even a new empty store)."""
     with _no_empty_store(store):
         index = _index(store, collection, model, image_model, speech)
-        plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe)
+        plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe, follow_links=follow_links)
         index.close()
     if json_out:
         print(json.dumps(plan.to_dict(), indent=2))

@@ -127,3 +127,28 @@ def test_max_file_mb_is_validated(milvus_uri: str, text_embedder) -> None:
     for bad in (0, -1, "10", True):
         with pytest.raises(InvalidArgument, match="max_file_mb must be a number of MB > 0"):
             mmrag.Index(milvus_uri, embedder=text_embedder, max_file_mb=bad)
+
+
+def test_cli_follow_links_and_max_file_mb(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmrag.cli import app
+
+    (tmp_path / "outside.txt").write_text("Lighthouses guide ships at night.")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "small.txt").write_text("Otters hold hands while they sleep.")
+    (folder / "large.txt").write_text("Herons stand still in the shallows. " * 100)  # 3.6 KB
+    (folder / "link.txt").symlink_to(tmp_path / "outside.txt")
+    store = str(tmp_path / "s.db")
+    runner = CliRunner()
+    plan = runner.invoke(app, ["ingest", str(folder), "--store", store, "--dry-run", "--follow-links", "--json"])
+    assert plan.exit_code == 0, plan.output
+    assert str(folder / "link.txt") in json.loads(plan.stdout)["add"]
+    done = runner.invoke(app, ["ingest", str(folder), "--store", store, "--max-file-mb", "0.002", "--json"])
+    files = {Path(f["path"]).name: f for f in json.loads(done.stdout)["files"]}
+    assert done.exit_code == 1 and files["small.txt"]["status"] == "ingested"
+    assert files["large.txt"]["status"] == "failed" and "the limit is 0.002 MB per file" in files["large.txt"]["reason"]
+    assert files["link.txt"]["status"] == "skipped" and "outside the folder being ingested" in files["link.txt"]["reason"]
