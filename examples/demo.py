@@ -9,10 +9,14 @@ import os
 from pathlib import Path
 
 import mmrag
+from mmrag.chunking import WindowOptions
 from mmrag.cli import format_hit
 
 ROOT = Path(__file__).resolve().parent.parent
 STORE = ".mmrag/demo.db"
+# Transcript windows stop at 15 s of speech, so a hit in the lecture names a
+# moment one can seek to rather than most of the talk (the default is 90 s).
+WINDOW = WindowOptions(max_seconds=15.0)
 QUERIES = [
     "how efficient are tandem perovskite cells?",
     "what water temperature should I use to brew coffee",
@@ -29,12 +33,14 @@ QUERIES = [
     "where do dogs travel on the ferry?",  # a web page heading: Ferry passenger guide > Luggage and animals
     "what happened to the timber pier by dawn?",  # an e-book chapter: The Storm > Morning
     "why is crane four out of service?",  # a mail's PDF attachment: crane_inspection.eml#crane_inspection_report.pdf, page 2
+    "which slide mentions seismometers and tiltmeters?",  # a lecture video's slide, via OCR of its keyframe: 0:10–0:20
+    "did the lava reach the town of Hilo?",  # the lecture's speech (sidecar .vtt), from 0:20, linked to its slide
 ]
 
 
 def main() -> None:
     os.chdir(ROOT)  # sources are stored as given: keep them relative to the repo
-    index = mmrag.Index(STORE, collection="demo")
+    index = mmrag.Index(STORE, collection="demo", window=WINDOW)
     report = index.ingest(["examples/data"])
     print("\n".join(report.lines()))
     for info in index.info():

@@ -19,6 +19,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
+from lecture_video import write_lecture_video  # examples/ is on the path when this runs as a script
+
 DATA = Path(__file__).resolve().parent / "data"
 
 SOLAR = [
@@ -394,6 +396,7 @@ def main() -> None:
     (DATA / "ferry_guide.html").write_text(FERRY_HTML, encoding="utf-8")
     write_epub(DATA / "lighthouse_keeper.epub")
     write_mail(DATA / "crane_inspection.eml")
+    write_lecture_video(DATA / "volcano_lecture.mp4")  # and volcano_lecture.vtt
     print(f"wrote {len(list(DATA.iterdir()))} files to {DATA}")
 
 
