@@ -125,7 +125,7 @@ def ingest(
     collection: CollectionOpt = "mmrag",
     model: ModelOpt = None,
     image_model: ImageModelOpt = None,
-    asr_model: Annotated[str | None, typer.Option("--asr-model", help="Whisper id or local path: the speech of audio and video files (default: the collection's)")] = None,
+    asr_model: Annotated[str | None, typer.Option("--asr-model", help="Whisper id or local path, or faster-whisper:PATH (CTranslate2): the speech of audio and video files (default: the collection's)")] = None,
     asr_language: Annotated[str | None, typer.Option("--asr-language", help="Language of the speech, e.g. en (default: detected per 30 s window)")] = None,
     retranscribe: Annotated[bool, typer.Option("--retranscribe", help="Accept an ASR model other than the collection's and read the audio and video under PATHS again")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
@@ -166,7 +166,8 @@ def ingest(
             bar.update(task, advance=1, description=printable(Path(outcome.path).name))
 
         if engine is Engine.DAFT:
-            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step)
+            speech = Speech(asr_model, asr_language, retranscribe)
+            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step, speech)
         else:
             index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
             index.max_file_mb = max_file_mb
@@ -185,14 +186,20 @@ def ingest(
 
 def _ingest_daft(
     paths: list[Path], store: str, collection: str, model: str | None, workers: int | None, ray_address: str | None,
-    prune: bool, step: ProgressHook,
+    prune: bool, step: ProgressHook, speech: Speech,
 ) -> IngestReport:
     from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
 
     config = StoreConfig(store, collection, os.environ.get("MILVUS_TOKEN"))
     spaces = partial(text_spaces, model or DEFAULT_TEXT_MODEL)
-    return DaftIngestor(config, spaces, workers=workers, ray_address=ray_address).run(paths, on_file=step, prune=prune)
+    opened = config.open()  # the ASR model the collection recorded, when --asr-model is not given
+    try:
+        transcriber = speech.transcriber(opened)
+    finally:
+        opened.close()
+    engine = DaftIngestor(config, spaces, workers=workers, ray_address=ray_address, asr=transcriber.spec() if transcriber else None)
+    return engine.run(paths, on_file=step, prune=prune, retranscribe=speech.retranscribe)
 
 
 def _dry_run(

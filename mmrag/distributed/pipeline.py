@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,8 +53,12 @@ from mmrag.ingest import (
     prepare,
 )
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
+from mmrag.loaders import Loader
 from mmrag.stores import VectorStore, open_store
 from mmrag.types import Chunk
+
+if TYPE_CHECKING:
+    from mmrag.asr.base import AsrSpec
 
 # mmrag does not report usage to third parties on its users' behalf; a user
 # who wants Daft's telemetry sets DAFT_ANALYTICS_ENABLED=1 before importing.
@@ -110,13 +114,23 @@ def _state(path: str, source: str, doc_id: str, size: int, mtime_ns: int, sha256
     return FileState(Path(path), source, doc_id, size, mtime_ns, sha256)
 
 
-class _Prepare:
-    """Loads and chunks files; one tokenizer per worker."""
+def _loaders(spaces: EmbeddingSpaces, asr: AsrSpec | None) -> list[Loader]:
+    """The single-process Ingestor's loaders, with the run's ASR model (its spec travels; each worker builds it)."""
+    if asr is None:
+        return loaders_for(spaces)
+    from mmrag.asr import transcriber_for
+    from mmrag.loaders import default_loaders
 
-    def __init__(self, spaces: SpacesFactory, window: WindowOptions) -> None:
+    return default_loaders(render_pages=spaces.embeds_images, asr=transcriber_for(asr.model_name, asr.language))
+
+
+class _Prepare:
+    """Loads and chunks files; one tokenizer (and ASR model) per worker."""
+
+    def __init__(self, spaces: SpacesFactory, window: WindowOptions, asr: AsrSpec | None = None) -> None:
         built = spaces()
         self.chunker = Chunker(built.tokenizer, window)
-        self.loaders = loaders_for(built)  # the same loaders as the single-process Ingestor
+        self.loaders = _loaders(built, asr)
 
     @daft.method(return_dtype=PREPARED)
     def __call__(self, path: str, source: str, doc_id: str, size: int, mtime_ns: int) -> dict[str, Any]:
@@ -215,6 +229,7 @@ class DaftIngestor:
     window: WindowOptions = field(default_factory=WindowOptions)
     workers: int | None = None
     ray_address: str | None = None
+    asr: AsrSpec | None = None  # the ASR model of audio and video (built on each worker from this spec)
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
@@ -222,17 +237,20 @@ class DaftIngestor:
 
     def _driver(self) -> Ingestor:
         spaces = self.spaces()
-        return Ingestor(self.store.open(), spaces, Chunker(spaces.tokenizer, self.window))
+        return Ingestor(self.store.open(), spaces, Chunker(spaces.tokenizer, self.window), loaders=_loaders(spaces, self.asr))
 
-    def plan(self, paths: Iterable[str | Path], *, prune: bool = False) -> Plan:
+    def plan(self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False) -> Plan:
         """What ``run`` would do, writing nothing (decided on the driver, as for ``Ingestor``)."""
         driver = self._driver()
         try:
-            return driver.plan(paths, prune=prune)
+            return driver.plan(paths, prune=prune, retranscribe=retranscribe)
         finally:
             driver.store.close()
 
-    def run(self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False) -> IngestReport:
+    def run(
+        self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
+        retranscribe: bool = False,
+    ) -> IngestReport:
         started = time.perf_counter()
         paths = list(paths)
         driver = self._driver()
@@ -247,6 +265,7 @@ class DaftIngestor:
                 use_ray(self.ray_address)
             specs = driver.spaces.specs()
             driver.store.ensure_collection(specs)
+            driver.check_asr(retranscribe=retranscribe, record=True)
             outcomes: dict[int, FileOutcome] = {}
 
             def done(order: int, outcome: FileOutcome) -> None:
@@ -300,7 +319,7 @@ class DaftIngestor:
             }
         )
         many = {} if self.workers is None else {"max_concurrency": self.workers}
-        prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window)
+        prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window, self.asr)
         embed_cls = daft.cls(**many)(_Embed)
         cols = [df[c] for c in ("path", "source", "doc_id", "size", "mtime_ns")]
         df = df.with_column("prepared", prepare_udf(*cols))

@@ -16,6 +16,7 @@ from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.errors import InvalidArgument, LoaderError
 from mmrag.ingest import doc_id_for, iter_files
 from mmrag.loaders import Loader, default_loaders, find_loader
+from mmrag.loaders.sidecars import video_of
 
 
 class MmragReader(BaseReader):
@@ -82,6 +83,8 @@ class MmragReader(BaseReader):
         self.failures = []
         nodes: list[BaseNode] = []
         for path in iter_files(given):
+            if video_of(path) is not None:
+                continue  # a video's sidecar subtitles: read with that video as its speech
             try:
                 nodes.extend(self._file_nodes(path))
             except LoaderError as exc:
