@@ -44,6 +44,7 @@ from mmrag.types import Chunk, Hit, ImageRef, Modality
 
 if TYPE_CHECKING:
     from mmrag.asr.base import AsrSpec
+    from mmrag.stores.weaviate_manifest import WeaviateManifest
 
 try:
     import weaviate
@@ -152,7 +153,8 @@ def specs_from_description(name: str, description: str | None) -> dict[str, Embe
     if not description or not description.startswith(DESCRIPTION_PREFIX):
         raise StoreError(f"collection '{name}' was not made by mmrag (its description holds no specs)")
     raw = json.loads(description[len(DESCRIPTION_PREFIX):])
-    return {space: EmbedderSpec.from_json(spec) for space, spec in raw.items() if space != ASR_KEY}
+    # Keys with a dot are mmrag's own (the ASR model, the manifest token): no space name has one.
+    return {space: EmbedderSpec.from_json(spec) for space, spec in raw.items() if "." not in space}
 
 
 def asr_from_description(description: str | None) -> AsrSpec | None:
@@ -664,6 +666,11 @@ class WeaviateStore(VectorStore):
             total = self.client.collections.get(name).aggregate.over_all(total_count=True).total_count
             out.append(CollectionInfo(name, int(total or 0), spaces))
         return out
+
+    def manifest(self) -> WeaviateManifest:
+        from mmrag.stores.weaviate_manifest import WeaviateManifest
+
+        return WeaviateManifest(self.client, self.name)
 
     def close(self) -> None:
         self.client.close()

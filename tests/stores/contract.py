@@ -360,3 +360,35 @@ class StoreContract:
         np.testing.assert_allclose(got[chunk.id], want, atol=1e-5)
         with pytest.raises(StoreError, match="no 'image' space"):
             filled.vectors([chunk.id], "image")
+
+    # -- the ingest manifest --------------------------------------------------
+    def test_manifest_keeps_entries_beside_the_chunks(self, make_store, filled):
+        from mmrag.manifest import ManifestEntry
+
+        manifest = filled.manifest()
+        assert manifest is not None and manifest.get_many(["doc-solar"]) == {}
+        # mtime_ns above 2**53: a float64 on the way would round it and every file would look touched
+        solar = ManifestEntry("doc-solar", "/data/solar.pdf", "solar.pdf", 1234, 1_764_650_000_123_456_789,
+                              "ab" * 32, 3, '{"spaces": {}}', 1.5)
+        talk = ManifestEntry("doc-talk", "/data/talk.mp3", "talk.mp3", 9, 7, "cd" * 32, 2, "fp", 2.0)
+        manifest.put([solar, talk])
+        assert manifest.get_many(["doc-solar", "missing"]) == {"doc-solar": solar}
+        newer = ManifestEntry(**solar.to_dict() | {"size": 99, "chunks": 4})
+        manifest.put([newer])  # replaces, never duplicates
+        reopened = make_store("contract").manifest()
+        assert sorted(reopened.entries(), key=lambda e: e.doc_id) == [newer, talk]
+        assert reopened.lookup(["doc-talk", "doc-solar"]) == {"doc-solar": newer, "doc-talk": talk}
+        reopened.delete(["doc-talk", "missing"])
+        assert [e.doc_id for e in manifest.entries()] == ["doc-solar"]
+        assert not any("manifest" in c.name.lower() for c in filled.info())  # the manifest is no collection
+
+    def test_manifest_reads_create_nothing_and_writes_need_the_collection(self, make_store):
+        from mmrag.manifest import ManifestEntry
+
+        store = make_store("nomanifest")
+        manifest = store.manifest()
+        assert manifest.get_many(["x"]) == {} and list(manifest.entries()) == []
+        manifest.delete(["x"])
+        with pytest.raises(StoreError, match="write chunks before"):
+            manifest.put([ManifestEntry("x", "/x", "x", 1, 1, "00", 1, "fp", 0.0)])
+        store.close()

@@ -220,3 +220,59 @@ def test_batch_errors_name_each_failed_chunk():
     err = ErrorObject(message="vector lengths don't match: 3 vs 4",
                       object_=BatchObject(collection="Docs", properties={}, index=1))
     assert batch_errors({1: err}, ["c0", "c1"]) == ["chunk c1: vector lengths don't match: 3 vs 4"]
+
+
+def test_manifest_entries_round_trip_exactly_with_stable_uuids():
+    from mmrag.manifest import ManifestEntry
+    from mmrag.stores.weaviate_manifest import entry_properties, entry_uuid, manifest_config, properties_entry
+
+    e = ManifestEntry("d1", "/x/a.pdf", "a.pdf", 10, 1_764_650_000_123_456_789, "ab" * 32, 3, '{"w": 1}', 1.25)
+    props = entry_properties(e)
+    assert props["mtime_ns"] == "1764650000123456789"  # text: a float64 would round the last digits
+    assert float(e.mtime_ns) != e.mtime_ns and properties_entry(props) == e
+    assert entry_uuid("d1") == entry_uuid("d1") != entry_uuid("d2") != object_uuid("d2")
+    cfg = manifest_config("Docs", "tok")
+    assert (cfg["name"], cfg["description"]) == ("Docs__manifest", "mmrag-manifest:tok")
+    props_cfg = {p.name: p for p in cfg["properties"]}
+    assert set(props_cfg) == set(e.to_dict()) and props_cfg["mtime_ns"].dataType.value == "text"
+    assert [n for n, p in props_cfg.items() if p.indexFilterable] == ["doc_id"]
+    with pytest.raises(StoreError, match="not made by mmrag"):  # never listed by info() as a chunk collection
+        specs_from_description(cfg["name"], cfg["description"])
+
+
+def test_manifest_token_lives_beside_the_specs_and_decides_opening():
+    from mmrag.stores.weaviate_manifest import (
+        Opening,
+        manifest_token,
+        opening,
+        owner_token,
+        with_owner_token,
+    )
+
+    description = collection_config("docs", SPACES)["description"]
+    assert owner_token(description) is None
+    stamped = with_owner_token(description, "t1")
+    assert owner_token(stamped) == "t1" and specs_from_description("Docs", stamped) == SPACES  # specs intact
+    assert manifest_token("mmrag-manifest:t1") == "t1" and manifest_token("someone's") is None
+    assert opening(False, None, False, create=True) is Opening.NONE  # no chunks: nothing to describe
+    assert opening(True, "t1", "t1", create=False) is Opening.OPEN
+    assert opening(True, "t1", False, create=False) is Opening.NONE  # reads never create
+    assert opening(True, None, False, create=True) is Opening.CREATE
+    # a manifest left by an earlier collection of that name never speaks for this one
+    assert opening(True, "t2", "t1", create=False) is Opening.NONE
+    assert opening(True, "t2", "t1", create=True) is Opening.REPLACE
+    assert opening(True, None, "t1", create=True) is Opening.REPLACE
+
+
+def test_weaviate_store_offers_its_manifest():
+    """A real, never connected client: building the manifest sends nothing."""
+    import weaviate
+    from weaviate.connect import ConnectionParams
+
+    from mmrag.manifest import Manifest, open_manifest
+    from mmrag.stores.weaviate import WeaviateStore
+
+    client = weaviate.WeaviateClient(connection_params=ConnectionParams.from_url("http://127.0.0.1:9", 10),
+                                     skip_init_checks=True)
+    manifest = open_manifest(WeaviateStore(client, "docs"))
+    assert isinstance(manifest, Manifest) and (manifest.of, manifest.name) == ("Docs", "Docs__manifest")
