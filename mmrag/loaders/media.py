@@ -24,7 +24,8 @@ from mmrag.loaders.media_io import TRUNCATED_SHARE, MediaInfo, audio_blocks, pro
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.loaders.sidecars import VIDEO_EXTENSIONS, sidecar_subtitles
 from mmrag.loaders.scenes import Scene, SceneCutter, SceneOptions, changed_share
-from mmrag.loaders.transcript import Cue, SrtLoader, VttLoader
+from mmrag.loaders.subtitles import Cue
+from mmrag.loaders.transcript import SrtLoader, VttLoader
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 if TYPE_CHECKING:

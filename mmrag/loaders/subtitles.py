@@ -23,7 +23,9 @@ _VTT_BLOCKS = ("NOTE", "STYLE", "REGION")
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedCue:
+class Cue:
+    """One timed piece of speech: a subtitle cue, a Whisper segment or an ASR packet."""
+
     start: float
     end: float
     text: str
@@ -35,7 +37,7 @@ class Parsed:
     """Cues read, how many needed a repair, how many rolling duplicates were
     merged, and the problems of the cues skipped (line number and why)."""
 
-    cues: list[ParsedCue] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
     repaired: int = 0
     merged: int = 0
     problems: list[str] = field(default_factory=list)
@@ -115,7 +117,7 @@ def parse(text: str, *, webvtt: bool) -> Parsed:
             text_lines = new_lines
         cue_text, speaker = _clean(text_lines)
         if cue_text:
-            result.cues.append(ParsedCue(start, end, cue_text, speaker))
+            result.cues.append(Cue(start, end, cue_text, speaker))
             result.repaired += repaired
 
     while i < len(lines):

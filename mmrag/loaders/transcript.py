@@ -8,26 +8,15 @@ import codecs
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.sidecars import video_of
-from mmrag.loaders.subtitles import decode_subtitle, parse
+from mmrag.loaders.subtitles import Cue, decode_subtitle, parse
 from mmrag.loaders.text import read_text
 from mmrag.types import Element, Modality
-
-
-@dataclass(frozen=True, slots=True)
-class Cue:
-    """One timed piece of speech."""
-
-    start: float
-    end: float
-    text: str
-    speaker: str | None = None
 
 
 def skip_sidecar(path: Path, read_by_video: bool) -> None:
@@ -72,8 +61,7 @@ def _subtitle_elements(path: Path, source: str, *, webvtt: bool) -> Iterator[Ele
     kind = "WebVTT" if webvtt else "SubRip"
     if not parsed.cues and parsed.problems:
         raise LoaderError(path, f"malformed {kind} file: no valid cue ({parsed.problems[0]})")
-    cues = [Cue(c.start, c.end, c.text, c.speaker) for c in parsed.cues]
-    yield from cue_elements(path, source, cues, note, parsed.note())
+    yield from cue_elements(path, source, parsed.cues, note, parsed.note())
 
 
 class SrtLoader(Loader):
