@@ -1,34 +1,15 @@
-"""Turning a candidate into what a model scores: its text, or its image."""
+"""Which candidates a reranker scores by their pixels.
+
+Rerankers resolve a candidate's ``ImageRef`` the way embedders do: they hand the
+references to ``Embedder.embed_images``, which opens each one through
+``mmrag.embedding.images.open_image`` (an image file, a PDF page render, an
+embedded picture, a video keyframe), so a hit that could be embedded can be
+reranked, with the same ``BadImageError`` when it cannot.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from mmrag.errors import MmragError
-from mmrag.types import Chunk, ImageKind, ImageRef, Modality
-
-ImageLoader = Callable[[ImageRef], Any]
-
-
-def load_image(ref: ImageRef) -> Any:
-    """A ``PIL.Image`` (RGB) for an image file reference.
-
-    Page renders and embedded pictures need the loader that made them: pass it
-    as ``image_loader`` to the reranker.
-    """
-    if ref.kind is not ImageKind.FILE:
-        raise MmragError(
-            f"{ref.source}: a {ref.kind.value} image needs an image_loader (e.g. the PDF loader's renderer) to rerank"
-        )
-    from PIL import Image
-
-    path = Path(ref.source)
-    if not path.is_file():
-        raise MmragError(f"{ref.source}: image file not found for reranking")
-    with Image.open(path) as img:
-        return img.convert("RGB")
+from mmrag.types import Chunk, Modality
 
 
 def is_visual(chunk: Chunk) -> bool:

@@ -8,10 +8,11 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from mmrag.embedding.base import MultiVectorEmbedder
+from mmrag.embedding.images import ImageLoader
 from mmrag.embedding.maxsim import maxsim
 from mmrag.reranking.base import Reranker
 from mmrag.reranking.calibration import Calibration, calibrate
-from mmrag.reranking.images import ImageLoader, is_visual, load_image
+from mmrag.reranking.images import is_visual
 from mmrag.types import Hit, Modality
 
 VectorLookup = Callable[[Sequence[str]], Mapping[str, np.ndarray]]
@@ -46,7 +47,7 @@ class MaxSimReranker(Reranker):
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
-        self.image_loader = image_loader or load_image
+        self.image_loader = image_loader  # None: the embedder's own resolver (page renders, keyframes, files)
         self.calibration = Calibration.parse(calibration)
         self.batch_size = batch_size
 
@@ -62,8 +63,8 @@ class MaxSimReranker(Reranker):
             for i, v in zip(text, self.embedder.embed_documents([hits[i].chunk.embed_text for i in text])):
                 out[i] = v
         if visual:
-            images = [self.image_loader(hits[i].chunk.image) for i in visual]
-            for i, v in zip(visual, self.embedder.embed_images(images)):
+            refs = [hits[i].chunk.image for i in visual]
+            for i, v in zip(visual, self.embedder.embed_images(refs, image_loader=self.image_loader)):
                 out[i] = v
         return [np.asarray(v, dtype=np.float32) for v in out]
 

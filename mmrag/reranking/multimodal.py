@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from mmrag.embedding.base import Embedder, l2_normalize
+from mmrag.embedding.images import ImageLoader
 from mmrag.errors import MmragError
 from mmrag.reranking.base import Reranker
 from mmrag.reranking.calibration import Calibration, calibrate
-from mmrag.reranking.images import ImageLoader, is_visual, load_image
+from mmrag.reranking.images import is_visual
 from mmrag.types import Hit, Modality
 
 
@@ -20,8 +21,8 @@ class MultimodalReranker(Reranker):
 
     Example::
 
-        rr = MultimodalReranker(clip_embedder)                    # images from files
-        rr = MultimodalReranker(clip_embedder, image_loader=pdf_renderer)  # page renders
+        rr = MultimodalReranker(clip_embedder)  # files, PDF page renders, slide pictures, keyframes
+        rr = MultimodalReranker(clip_embedder, image_loader=my_loader)  # ImageRef -> PIL.Image of your own
         hits = rr.rerank("wiring diagram of the pump", mixed_hits, k=10)
 
     The raw score is cosine(query, candidate); ``scores["rerank"]`` holds the
@@ -39,7 +40,7 @@ class MultimodalReranker(Reranker):
         if Modality.IMAGE not in embedder.modalities:
             raise MmragError(f"{embedder.model_name} embeds text only; the multimodal reranker needs an image-text model")
         self.embedder = embedder
-        self.image_loader = image_loader or load_image
+        self.image_loader = image_loader  # None: the embedder's own resolver (page renders, keyframes, files)
         self.calibration = Calibration.parse(calibration)
 
     def raw_scores(self, query: str, hits: Sequence[Hit]) -> np.ndarray:
@@ -53,8 +54,8 @@ class MultimodalReranker(Reranker):
         if text:
             out[text] = l2_normalize(self.embedder.embed_documents([hits[i].chunk.embed_text for i in text])) @ q
         if visual:
-            images = [self.image_loader(hits[i].chunk.image) for i in visual]
-            out[visual] = l2_normalize(self.embedder.embed_images(images)) @ q
+            refs = [hits[i].chunk.image for i in visual]
+            out[visual] = l2_normalize(self.embedder.embed_images(refs, image_loader=self.image_loader)) @ q
         return out
 
     def score(self, query: str, hits: Sequence[Hit]) -> np.ndarray:

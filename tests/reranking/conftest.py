@@ -141,8 +141,11 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory, tiny_tokenizer_dir: Path
     torch.manual_seed(2)
     folder = tmp_path_factory.mktemp("tiny-clip")
     config = CLIPConfig(
+        # CLIP pools the text at the end token, found by id: give it this vocabulary's [CLS]/[SEP]
+        # ([SEP] = 3), else every text pools at position 0 and all texts embed the same.
         text_config={"vocab_size": _vocab_size(tiny_tokenizer_dir), "hidden_size": 32, "intermediate_size": 64,
-                     "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 32},
+                     "num_hidden_layers": 2, "num_attention_heads": 2, "max_position_embeddings": 32,
+                     "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3},
         vision_config={"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
                        "image_size": 32, "patch_size": 8},
         projection_dim=16,

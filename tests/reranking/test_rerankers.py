@@ -163,14 +163,37 @@ def test_text_rerankers_accept_image_candidates(tiny_cross_encoder: str, png_fil
     assert len(out) == 4 and any(h.chunk.modality is Modality.IMAGE for h in out)
 
 
-def test_page_render_without_loader_names_the_problem(tiny_clip, text_hits: list[Hit]) -> None:
-    from mmrag.errors import MmragError
+def page_hit(i: int, pdf: Path, page: int, score: float) -> Hit:
     from mmrag.types import Chunk, ImageKind, ImageRef
 
-    page = Chunk(id="p1", doc_id="pdf", source="report.pdf", modality=Modality.PAGE_IMAGE, text="",
-                 image=ImageRef("report.pdf", ImageKind.PAGE_RENDER, page=3))
-    with pytest.raises(MmragError, match="report.pdf: a page_render image needs an image_loader"):
-        MultimodalReranker(tiny_clip).rerank(QUERY, [text_hits[0], Hit(page, 0.3)])
+    chunk = Chunk(id=f"p{i}", doc_id="pdf", source=str(pdf), modality=Modality.PAGE_IMAGE, text="", page=page,
+                  image=ImageRef(str(pdf), ImageKind.PAGE_RENDER, page=page))
+    return Hit(chunk, score, {"dense": score})
+
+
+def test_rerankers_open_pdf_page_renders_as_embedders_do(tiny_clip, pdf_factory, text_hits: list[Hit]) -> None:
+    """A page-render hit is scored by the page's pixels, resolved by the same resolver
+    the embedders use: the reranker's cosine is exactly the embedder's for that ImageRef."""
+    dense = "\n".join(["Solar output by month, kWh per panel, winter and summer " * 2] * 50)
+    pdf = pdf_factory("report.pdf", [dense, "Wind"])  # a full page and a nearly blank one
+    pages = [page_hit(1, pdf, 1, 0.4), page_hit(2, pdf, 2, 0.3)]
+    rr = MultimodalReranker(tiny_clip)
+    raw = rr.raw_scores(QUERY, [text_hits[0], *pages])
+    q = tiny_clip.embed_queries([QUERY])[0]
+    direct = tiny_clip.embed_images([h.chunk.image for h in pages])
+    want = (direct / np.linalg.norm(direct, axis=1, keepdims=True)) @ (q / np.linalg.norm(q))
+    np.testing.assert_allclose(raw[1:], want, atol=1e-5)
+    assert raw[1] != pytest.approx(raw[2])  # two different renders
+    out = rr.rerank(QUERY, [text_hits[0], *pages])
+    assert {h.chunk.id for h in out} == {"t0", "p1", "p2"}
+
+
+def test_missing_page_render_is_the_resolvers_error_naming_it(tiny_clip, tmp_path: Path, text_hits: list[Hit]) -> None:
+    from mmrag.errors import LoaderError
+
+    gone = page_hit(1, tmp_path / "gone.pdf", 3, 0.3)
+    with pytest.raises(LoaderError, match="gone.pdf: no such file"):
+        MultimodalReranker(tiny_clip).rerank(QUERY, [text_hits[0], gone])
 
 
 def test_reranked_blend_and_validation(text_hits: list[Hit]) -> None:
