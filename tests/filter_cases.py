@@ -53,6 +53,11 @@ CASES: list[Filter | dict[str, Any]] = [
     Match("source", "%"),  # escaped: no source holds a percent sign
     Match("tag", "\\"),
     Not(Match("tag", "50")),
+    Match("tag", "50%"),  # % and _ in a metadata value: literal, resolved by the store
+    Match("tag", "%_"),
+    Not(Match("tag", "0%_o")),
+    Match("tag", "50_"),  # a loose LIKE takes "50%" and "50 ": only the exact check tells
+    Or(Match("tag", "_off"), Eq("lang", "de")),
     {"$or": [{"lang": "de"}, {"n": {"$lt": 1}}], "page": {"$ne": 4}},
     {"lang": {"$nin": ["en"]}, "n": {"$exists": True}},
 ]

@@ -7,7 +7,7 @@ from mmrag.errors import FilterError
 from mmrag.stores.base import SearchRequest
 from mmrag.stores.filters import And, Eq, In, Match, Not, Or, Range, parse_cli_filters, to_filter
 from mmrag.stores.milvus import MilvusStore, to_milvus_filter
-from mmrag.stores.milvus.filters import literal
+from mmrag.stores.milvus.filters import holds, literal, literal_matches, loose_match
 from mmrag.types import Chunk, Modality
 from tests.filter_cases import CASES, chunks, expected
 
@@ -93,8 +93,21 @@ def test_text_match_is_a_like_with_its_wildcards_escaped():
     assert to_milvus_filter(Match("source", '50%_"x')) == 'source like "%50\\\\%\\\\_\\"x%"'
     assert to_milvus_filter(Not(Match("k", "a"))) == (
         '(not exists metadata["k"]) or (not (metadata["k"] like "%a%") or (metadata["k"] >= 0 or metadata["k"] < 0))')
-    with pytest.raises(FilterError, match="cannot match % or _ literally in a metadata value"):
+    with pytest.raises(FilterError, match="resolved by the store"):
         to_milvus_filter(Match("k", "50%"))
+
+
+def test_metadata_text_match_with_wildcards_becomes_the_rows_that_hold_it():
+    """Milvus' JSON LIKE has no escape: the store finds candidates with a loose LIKE,
+    checks them, and the match becomes a set of row keys (exact both ways)."""
+    m = Match("k", '50%_"x')
+    f = Or(m, Not(Match("k", "a_b")), Match("source", "%"))
+    assert literal_matches(f) == [m, Match("k", "a_b")]  # columns escape their own wildcards
+    assert loose_match(m) == 'metadata["k"] like "%50__\\"x%"'
+    assert holds(m, {"k": 'is 50%_"x'}) and not holds(m, {"k": '50ab"x'}) and not holds(m, {"k": 5})
+    resolved = {m: ["c1", "~h:abc"], Match("k", "a_b"): []}
+    assert to_milvus_filter(f, resolved=resolved) == (
+        '(id in ["c1", "~h:abc"]) or (id not in []) or (source like "%\\\\%%")')
 
 
 def test_bad_keys_and_values_raise_naming_the_key():

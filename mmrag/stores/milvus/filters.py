@@ -10,12 +10,19 @@ another type. So ``Not`` is pushed down to the leaves (De Morgan) and each leaf 
 an explicit complement that names those rows (``not exists``, ``is null``, a
 string under a numeric range). Lite also refuses ``in`` on a JSON key, so "any
 of" there is an OR of equalities.
+
+``Match`` is LIKE. On a column ``\\``, ``%`` and ``_`` are escaped; Milvus' LIKE on a
+JSON key has no escape at all (``\\%`` matches nothing there, ``[%]`` neither:
+tested on a Lite file), so a metadata text match holding ``%`` or ``_`` is resolved
+by the store first: ``loose_match`` (each of them a one-character wildcard) finds
+the candidates, their values are checked in Python, and the match becomes
+``id in [the rows that hold the text]`` (``resolved``), exact in both directions.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from mmrag.errors import FilterError
@@ -44,11 +51,48 @@ def literal(value: Any, key: str) -> str:
 KEY_COLUMNS = ("id", "doc_id")
 
 
-def to_milvus_filter(filters: Filters | None, keys: Callable[[str], str] | None = None) -> str:
+Resolved = Mapping[Match, Sequence[str]]
+"""Metadata text matches the store has settled: each to the stored keys of the rows that hold the text."""
+
+
+def to_milvus_filter(
+    filters: Filters | None, keys: Callable[[str], str] | None = None, resolved: Resolved | None = None
+) -> str:
     """A Milvus boolean expression for ``filters`` ("" for none). ``keys`` maps an
-    id or doc_id to the key the row is stored under (long ids are kept hashed)."""
+    id or doc_id to the key the row is stored under (long ids are kept hashed);
+    ``resolved`` settles the metadata text matches of ``literal_matches``."""
     f = to_filter(filters)
-    return "" if f is None else _expr(_keyed(f, keys) if keys else f, False)
+    return "" if f is None else _expr(_keyed(f, keys) if keys else f, False, resolved or {})
+
+
+def literal_matches(filters: Filters | None) -> list[Match]:
+    """The metadata text matches in ``filters`` that hold ``%`` or ``_`` (LIKE on a
+    JSON key cannot say them literally: the store resolves these to row keys)."""
+    f = to_filter(filters)
+    return [] if f is None else list(dict.fromkeys(_literal_matches(f)))
+
+
+def _literal_matches(f: Filter) -> Iterator[Match]:
+    if isinstance(f, Not):
+        yield from _literal_matches(f.filter)
+    elif isinstance(f, (And, Or)):
+        for g in f.filters:
+            yield from _literal_matches(g)
+    elif isinstance(f, Match) and column(f.key) is None and ("%" in f.text or "_" in f.text):
+        yield f
+
+
+def loose_match(f: Match) -> str:
+    """A LIKE on the JSON key that every row holding ``f.text`` matches: each ``%``
+    and ``_`` of the text is a one-character wildcard. Rows it finds are then checked
+    with ``holds`` (the wildcard also takes other characters)."""
+    return f'metadata["{f.key}"] like {literal("%" + f.text.replace("%", "_") + "%", f.key)}'
+
+
+def holds(f: Match, metadata: Mapping[str, Any]) -> bool:
+    """Whether a row's metadata holds ``f.text`` in ``f.key`` (the exact check after ``loose_match``)."""
+    value = metadata.get(f.key)
+    return isinstance(value, str) and f.text in value
 
 
 def _keyed(f: Filter, keys: Callable[[str], str]) -> Filter:
@@ -72,14 +116,16 @@ def _join(op: str, parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f" {op} ".join(f"({p})" for p in parts)
 
 
-def _expr(f: Filter, negated: bool) -> str:
+def _expr(f: Filter, negated: bool, resolved: Resolved) -> str:
     """The rows ``f`` matches, or with ``negated`` exactly the others."""
     if isinstance(f, Not):
-        return _expr(f.filter, not negated)
+        return _expr(f.filter, not negated, resolved)
     if isinstance(f, (And, Or)):
         conj = isinstance(f, And) != negated  # De Morgan
-        return _join("and" if conj else "or", [_expr(g, negated) for g in f.filters])
+        return _join("and" if conj else "or", [_expr(g, negated, resolved) for g in f.filters])
     assert isinstance(f, (Eq, In, Range, Match)) and f.key is not None
+    if isinstance(f, Match) and f in resolved:  # an exact set of rows: its complement is every other row
+        return f"id {'not in' if negated else 'in'} [{', '.join(literal(k, 'id') for k in resolved[f])}]"
     col = column(f.key)
     name = col or f'metadata["{f.key}"]'
     if isinstance(f, Eq) and f.value is None:
@@ -96,13 +142,12 @@ def _expr(f: Filter, negated: bool) -> str:
 
 def _like(f: Match, col: str | None) -> str:
     """A LIKE pattern for "contains". On a column ``\\``, ``%`` and ``_`` are escaped;
-    Milvus' LIKE on a JSON key has no escape (a backslash is itself), so ``%`` and
-    ``_`` cannot be matched literally there and are refused."""
+    on a JSON key a backslash is itself, and ``%`` or ``_`` must have been resolved."""
     if col is not None:
         text = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     elif "%" in f.text or "_" in f.text:
-        raise FilterError(f"filter '{f.key}': Milvus cannot match % or _ literally in a metadata value; "
-                          "match a part of the text without them")
+        raise FilterError(f"filter '{f.key}': a metadata text match holding % or _ is resolved by the store "
+                          "(MilvusStore.search/select); the bare expression cannot say it")
     else:
         text = f.text
     return literal(f"%{text}%", f.key)

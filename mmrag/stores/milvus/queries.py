@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 
 from mmrag.embedding.base import batched
-from mmrag.errors import StoreError
+from mmrag.errors import FilterError, StoreError
 from mmrag.stores.base import CollectionInfo, SearchRequest, SourceInfo
-from mmrag.stores.filters import Filter
+from mmrag.stores.filters import Filter, Filters, Match
 from mmrag.stores.late import dense_query, rerank_maxsim
 from mmrag.stores.milvus.collection import MilvusCollection
-from mmrag.stores.milvus.filters import to_milvus_filter
+from mmrag.stores.milvus.filters import holds, literal_matches, loose_match, to_milvus_filter
 from mmrag.stores.milvus.late import NativeLate, tokens_by_chunk
 from mmrag.stores.milvus.rows import (
     IDS_PER_EXPR,
@@ -60,7 +60,7 @@ class MilvusQueries(MilvusCollection):
         return out
 
     def _select(self, where: Filter, limit: int | None) -> list[Chunk]:
-        expr = to_milvus_filter(where, keys=row_key)
+        expr = self._where(where)
         if limit is not None and limit <= QUERY_PAGE:
             rows = self.client.query(self.collection, filter=expr, output_fields=OUTPUT_FIELDS, limit=limit)
         else:
@@ -72,10 +72,23 @@ class MilvusQueries(MilvusCollection):
         stored = self._spaces or {}
         return {s: dense_query(s, stored[s], v) for s, v in request.vectors.items()}
 
-    @staticmethod
-    def _expr(request: SearchRequest) -> str:
+    def _expr(self, request: SearchRequest) -> str:
         """The request's filters as a Milvus expression (id and doc_id values as their stored keys)."""
-        return to_milvus_filter(request.filters, keys=row_key)
+        return self._where(request.filters)
+
+    def _where(self, filters: Filters | None) -> str:
+        """``filters`` as an expression, metadata text matches holding ``%`` or ``_`` resolved to row keys."""
+        return to_milvus_filter(filters, keys=row_key, resolved={m: self._holding(m) for m in literal_matches(filters)})
+
+    def _holding(self, match: Match) -> list[str]:
+        """The keys of the rows whose ``match.key`` value holds ``match.text``: a loose
+        LIKE finds the candidates, Python checks each (see ``milvus.filters``)."""
+        rows = self._query_all(self.collection, loose_match(match), ["id", "metadata"])
+        keys = [r["id"] for r in rows if holds(match, r["metadata"])]
+        if len(keys) > QUERY_PAGE:
+            raise FilterError(f"filter '{match.key}': {len(keys):,} chunks hold {match.text!r}, more than a text match "
+                              f"with % or _ in a metadata value can list ({QUERY_PAGE:,}); narrow the text")
+        return keys
 
     def dense_hits(self, request: SearchRequest, limit: int) -> list[Hit]:
         return self._dense(self._pooled(request), self._expr(request), limit)
