@@ -12,13 +12,14 @@ import io
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmrag.errors import MmragError
+from mmrag.errors import FilterError, MmragError
 from mmrag.ingest.walk import contained
 from mmrag.stores import SearchMode
+from mmrag.stores.filters import Filter, Filters, to_filter
 from mmrag.types import Chunk, Hit, ImageKind, ImageRef, Modality
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ MAX_IMAGE_SIDE = 2048
 DEFAULT_IMAGE_SIDE = 1024  # a page stays legible to a multimodal model; about 150 KB as JPEG
 MAX_NEIGHBOURS = 6
 MAX_DOC_CHUNKS = 20_000  # fetch reads a document's chunk ids to find neighbours; bounded
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
 class RequestError(MmragError, ValueError):
@@ -66,7 +66,7 @@ class Service:
         query: str | None,
         k: int = 8,
         mode: str = "hybrid",
-        filters: Mapping[str, Any] | None = None,
+        filters: Filters | None = None,
         image_path: str | None = None,
     ) -> list[dict[str, Any]]:
         """Hits as the ``mmrag search --json`` contract."""
@@ -176,23 +176,14 @@ class Service:
         return report.to_dict()
 
 
-def check_filters(filters: Mapping[str, Any]) -> dict[str, Any]:
-    """Filter keys and values a model may send: ``{"page": 3, "source": ["a.pdf", "b.pdf"]}``."""
-    if not isinstance(filters, Mapping):
-        raise RequestError("filters must be an object of key: value (or key: [values]) pairs")
-    out: dict[str, Any] = {}
-    for key, value in filters.items():
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise RequestError(f"filter key {key!r}: use source, modality, page, slide, doc_id or a metadata key "
-                               "(letters, digits and _)")
-        values = value if isinstance(value, list) else [value]
-        if not values or any(not isinstance(v, (str, int, float, bool)) for v in values):
-            raise RequestError(f"filter '{key}': a value must be a string, number or boolean, or a non-empty list of them")
-        if key == "modality":
-            for v in values:
-                Modality.parse(v)
-        out[key] = value
-    return out
+def check_filters(filters: Filters) -> Filter | None:
+    """The filter a request may send is any the core takes (``mmrag.stores.filters.to_filter``:
+    ``{"page": 3}``, ``{"source": ["a.pdf", "b.pdf"]}``, ``{"page": {"$gte": 2}}``, ``$and/$or/$not``);
+    its ``FilterError`` becomes the service's ``RequestError`` with the same words."""
+    try:
+        return to_filter(filters)
+    except FilterError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def as_dict(chunk: Chunk) -> dict[str, Any]:

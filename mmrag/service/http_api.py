@@ -1,6 +1,8 @@
 """``mmrag serve``: the warm index as a JSON API (Starlette).
 
-``GET /search?q=&k=&mode=&filter=key=value`` returns the hit contract,
+``GET /search?q=&k=&mode=&filter=key=value`` returns the hit contract (``filter``
+repeats; a value starting with ``{`` is a JSON filter object, any the core takes:
+``filter={"page": {"$gte": 2}}``),
 ``/sources``, ``/chunks/{id}`` (the chunk and its neighbours) and
 ``/chunks/{id}/image`` (a JPEG thumbnail, rendered on first use and cached).
 ``GET /`` is the search page (``mmrag.service.page``) and ``/files/{id}`` the file a
@@ -12,14 +14,15 @@ needs ``Authorization: Bearer <token>``.
 from __future__ import annotations
 
 import hmac
+import json
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
-from mmrag.errors import MmragError
+from mmrag.errors import FilterError, MmragError
 from mmrag.service.core import NotFound, Service
 from mmrag.service.page import render_page
-from mmrag.stores.filters import parse_cli_filters
+from mmrag.stores.filters import And, Filter, parse_cli_filters, to_filter
 
 try:
     from starlette.applications import Starlette
@@ -35,6 +38,24 @@ except ImportError as exc:  # pragma: no cover - installs without the extra
 THUMBNAIL_SIDE = 320
 PAGE_HITS = 10
 COOKIE = "mmrag_token"
+
+
+def query_filters(values: list[str]) -> Filter | None:
+    """The ``filter`` query parameters as one filter: ``key=value`` pairs as the CLI
+    reads them (a repeated key is "any of"), JSON objects as the core's dict form;
+    all of them must hold. Errors name the parameter, not the CLI's option."""
+    parts: list[Filter] = []
+    for raw in values:
+        if raw.lstrip().startswith("{"):
+            try:
+                parsed = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise FilterError(f"query parameter filter {raw!r}: not a JSON object ({exc.msg})") from None
+            f = to_filter(parsed)
+            parts.extend([f] if f is not None else [])
+    pairs = to_filter(parse_cli_filters([v for v in values if not v.lstrip().startswith("{")], option="query parameter filter"))
+    parts = ([pairs] if pairs is not None else []) + parts
+    return None if not parts else parts[0] if len(parts) == 1 else And(*parts)
 
 
 def build_app(service: Service, token: str | None = None) -> Starlette:
@@ -54,7 +75,7 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
         if not k.isdigit():
             return _error(400, f"k must be an integer from 1 to 50, got {k!r}")
         try:
-            filters = parse_cli_filters(q.getlist("filter"))
+            filters = query_filters(q.getlist("filter"))
         except MmragError as exc:
             return _error(400, str(exc))
         hits = await call(service.search, q.get("q", ""), int(k), q.get("mode", "hybrid"), filters)
@@ -79,7 +100,7 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
         hits, error = None, None
         if query.strip():
             try:
-                filters = parse_cli_filters([f for f in (f"modality={modality}" if modality else "", extra.strip()) if f])
+                filters = query_filters([f for f in (f"modality={modality}" if modality else "", extra.strip()) if f])
                 hits = await call(service.search, query, PAGE_HITS, mode, filters)
             except (MmragError, _Refused) as exc:
                 error = getattr(exc, "message", str(exc))

@@ -89,7 +89,8 @@ def build_server(service: Service, name: str = "mmrag") -> MCPServer:
         mode: Annotated[str, Field(description="hybrid (default), dense (meaning), bm25 (exact words) or late")] = "hybrid",
         filters: Annotated[dict[str, Any], Field(
             description='Restrict hits: {"source": "report.pdf"}, {"page": 3}, {"modality": "image"}, '
-            '{"slide": [2, 3]} (a list means any of); keys: source, modality, page, slide, doc_id or a metadata key'
+            '{"slide": [2, 3]} (a list means any of), {"page": {"$gte": 2}}, {"$or": [{...}, {...}]}; '
+            'keys: source, modality, page, slide, doc_id or a metadata key'
         )] = {},  # noqa: B006 - pydantic copies defaults; the schema shows {}
         image_path: Annotated[str | None, Field(description="A picture on this machine to search by (needs an image space)")] = None,
     ) -> Annotated[CallToolResult, SearchOutput]:

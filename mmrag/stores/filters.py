@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Union
 
-from mmrag.errors import FilterError
+from mmrag.errors import FilterError, InvalidArgument
+from mmrag.types import Modality
 
 Scalar = Union[bool, int, float, str]
 
@@ -65,6 +66,11 @@ def _check_value(key: str, value: Any) -> Scalar:
     kind = COLUMN_KINDS.get(FIELDS.get(key, ""))
     if kind is str and not isinstance(value, str):
         raise FilterError(f"filter '{key}': {key} is a string, got {value!r}")
+    if key == "modality":
+        try:
+            Modality.parse(value)
+        except InvalidArgument as exc:
+            raise FilterError(f"filter 'modality': {exc}") from None
     if kind in (int, float) and (isinstance(value, (bool, str)) or (kind is int and value != int(value))):
         raise FilterError(f"filter '{key}': {key} is a {'whole ' if kind is int else ''}number, got {value!r}")
     return int(value) if kind is int else value
@@ -299,20 +305,21 @@ CLI_NUMERIC_KEYS = frozenset({"page", "slide", "start", "end"})
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def parse_cli_filters(pairs: list[str]) -> dict[str, Any]:
-    """``["page=3", "source=a.pdf"]`` to a filter dict; integers stay integers."""
+def parse_cli_filters(pairs: list[str], option: str = "--filter") -> dict[str, Any]:
+    """``["page=3", "source=a.pdf"]`` to a filter dict; integers stay integers.
+    ``option`` is what errors call the input (the HTTP API's query parameter ``filter``)."""
     out: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
-            raise FilterError(f"--filter {pair!r}: expected key=value")
+            raise FilterError(f"{option} {pair!r}: expected key=value")
         value: Any = int(raw) if re.fullmatch(r"-?\d+", raw) else raw
         if key in CLI_NUMERIC_KEYS and isinstance(value, str):
             if not re.fullmatch(r"-?(\d+\.\d*|\.\d+)", raw):
-                raise FilterError(f"--filter {pair!r}: {key} takes a number, got {raw!r}")
+                raise FilterError(f"{option} {pair!r}: {key} takes a number, got {raw!r}")
             value = float(raw)  # start=12.5 (seconds)
         if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-            raise FilterError(f"--filter {pair!r}: {raw} is out of range (a 64-bit integer: {INT64_MIN}..{INT64_MAX})")
+            raise FilterError(f"{option} {pair!r}: {raw} is out of range (a 64-bit integer: {INT64_MIN}..{INT64_MAX})")
         if key in out:  # a repeated key means "any of these values"
             prev = out[key]
             value = [*prev, value] if isinstance(prev, list) else [prev, value]

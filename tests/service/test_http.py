@@ -41,13 +41,28 @@ def test_chunk_and_its_thumbnail(client: TestClient) -> None:
     ("/search?q=crane&k=99", 400, "k must be an integer from 1 to 50"),
     ("/search?q=crane&k=two", 400, "k must be an integer"),
     ("/search?q=crane&mode=fuzzy", 400, "unknown search mode"),
-    ("/search?q=crane&filter=page", 400, "expected key=value"),
+    ("/search?q=crane&filter=page", 400, "query parameter filter 'page': expected key=value"),
+    ("/search?q=crane&filter=page=two", 400, "query parameter filter 'page=two': page takes a number"),
+    ("/search?q=crane&filter={page", 400, "query parameter filter '{page': not a JSON object"),
+    ('/search?q=crane&filter={"page": {"$near": 1}}', 400, "unknown operator '$near'"),
+    ("/search?q=crane&filter=modality=video", 400, "unknown modality 'video'"),
     ("/chunks/feedface", 404, "no chunk feedface"),
     ("/chunks/feedface/image", 404, "no chunk feedface"),
 ])
 def test_bad_requests_get_the_cli_message(client: TestClient, path: str, status: int, message: str) -> None:
     response = client.get(path)
     assert response.status_code == status and message in response.json()["error"]
+    assert "--filter" not in response.json()["error"]  # the HTTP caller has no such option
+
+
+def test_json_filters_take_the_core_algebra_and_combine_with_pairs(client: TestClient, index) -> None:
+    nested = '{"$or": [{"page": {"$gte": 2}}, {"modality": "image"}]}'
+    hits = client.get("/search", params={"q": "crane roof", "k": 20, "filter": nested}).json()
+    assert hits and all(h["page"] == 2 or h["modality"] == "image" for h in hits)
+    assert {h["modality"] for h in hits} >= {"image"}
+    both = client.get("/search", params=[("q", "crane roof"), ("k", "20"), ("filter", nested), ("filter", "modality=image")])
+    assert both.status_code == 200 and both.json() and {h["modality"] for h in both.json()} == {"image"}
+    assert client.get("/", params={"q": "crane", "filter": '{"page": {"$lt": 2}}'}).status_code == 200
 
 
 def test_no_writes_without_allow_ingest(client: TestClient) -> None:

@@ -35,7 +35,9 @@ def test_search_returns_the_hit_contract_and_the_right_page(service: Service) ->
     ({"query": "crane", "k": 51}, "k must be an integer from 1 to 50"),
     ({"query": "crane", "mode": "fuzzy"}, "unknown search mode"),
     ({"query": "crane", "filters": {"page; drop": 1}}, "filter key"),
-    ({"query": "crane", "filters": {"page": {"$gt": 1}}}, "a value must be a string"),
+    ({"query": "crane", "filters": {"page": {"$like": 1}}}, "unknown operator '\\$like'"),
+    ({"query": "crane", "filters": {"page": "two"}}, "page is a whole number"),
+    ({"query": "crane", "filters": ["page"]}, "filters are a dict"),
     ({"query": "crane", "filters": {"modality": "video"}}, "unknown modality"),
     ({"query": "   "}, "the query is empty"),
     ({"query": "crane", "image_path": "/no/such.png"}, "no such file"),
@@ -48,6 +50,16 @@ def test_bad_search_arguments_are_refused_with_what_to_do(service: Service, kwar
 def test_filters_restrict_hits(service: Service) -> None:
     hits = service.search("harbour", k=10, filters={"page": 1})
     assert hits and all(h["page"] == 1 for h in hits)
+
+
+def test_filters_take_whatever_the_core_takes(service: Service) -> None:
+    """Mongo operators and nesting (what an MCP client sends) pass through the one core
+    validator: the same hits as Index.search gives for the same filter."""
+    nested = {"$or": [{"page": {"$gt": 1}}, {"modality": "image"}], "source": {"$ne": "nowhere.pdf"}}
+    hits = service.search("crane roof", k=20, filters=nested)
+    assert hits and all(h["page"] == 2 or h["modality"] == "image" for h in hits)
+    assert {h["chunk_id"] for h in hits} == {h.chunk.id for h in service.index.search("crane roof", 20, filters=nested)}
+    assert {h["modality"] for h in hits} >= {"image"} and any(h["page"] == 2 for h in hits)
 
 
 def test_fetch_gives_the_transcript_windows_around_a_moment(service: Service) -> None:
