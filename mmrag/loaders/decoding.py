@@ -1,5 +1,5 @@
-"""Decoding primitives the loaders and the image resolver share: open and
-size-check an image, render a PDF page. A leaf module (it imports no loader),
+"""Decoding primitives the loaders and the image resolver share: read a file
+within a size cap, open and size-check an image, render a PDF page. A leaf module (it imports no loader),
 so the loaders and ``image_refs`` can both depend on it.
 """
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,24 @@ DEFAULT_RENDER_SCALE = 2.0
 # Refuse images above this many pixels: a 40 KB PNG can claim 100k x 100k pixels
 # (a decompression bomb) and take tens of GB to decode.
 MAX_IMAGE_PIXELS = 64_000_000
+
+
+def read_bounded(path: Path, max_bytes: int, too_large: Callable[[int], str]) -> bytes:
+    """The file's bytes, refused with ``LoaderError(path, too_large(size))`` when
+    over ``max_bytes``: by its size on disk before anything is read, and by what
+    was read (at most ``max_bytes + 1``), since a file can grow or a special file
+    say 0. Each loader keeps its own cap and sentence; the reading is one rule."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoaderError(path, too_large(size))
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise LoaderError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise LoaderError(path, too_large(len(data)))
+    return data
 
 
 def decode_image(data: bytes | Path, source: str | Path, frame: int = 0) -> Image.Image:

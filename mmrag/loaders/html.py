@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from mmrag.errors import CorruptFileError, LoaderError
+from mmrag.errors import CorruptFileError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.encoding import detect_encoding
 from mmrag.loaders.tables import table_elements
@@ -220,10 +221,7 @@ class HtmlLoader(Loader):
     def load(self, path: Path, source: str) -> Iterator[Element]:
         from lxml import etree
 
-        size = path.stat().st_size
-        if size > MAX_HTML_BYTES:
-            raise LoaderError(path, f"web page of {size:,} bytes is over the limit of {MAX_HTML_BYTES:,}")
-        data = path.read_bytes()
+        data = read_bounded(path, MAX_HTML_BYTES, lambda size: f"web page of {size:,} bytes is over the limit of {MAX_HTML_BYTES:,}")
         declared = _CHARSET.search(data[:4096])
         encoding, note = detect_encoding(path, data[:65536], declared.group(1).decode("ascii") if declared else None)
         try:

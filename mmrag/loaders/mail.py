@@ -19,6 +19,7 @@ from typing import Any
 from mmrag.errors import LoaderError
 from mmrag.loaders.attachments import MESSAGE_PART, attachment_elements, inside, message_identity, named_parts
 from mmrag.loaders.base import Loader
+from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.types import Element, Modality
 
@@ -182,10 +183,9 @@ class EmlLoader(Loader):
         return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        size = path.stat().st_size
-        if size > MAX_MAIL_BYTES:
-            raise LoaderError(path, f"mail of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)")
-        data = path.read_bytes()
+        data = read_bounded(
+            path, MAX_MAIL_BYTES, lambda size: f"mail of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)"
+        )
         yield from message_elements(mail_of(_parse(data, path), path, data), path, source, (), self.attachment_loaders)
 
 

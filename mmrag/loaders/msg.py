@@ -19,6 +19,7 @@ from typing import Any
 from mmrag.errors import CorruptFileError, EncryptedFileError, LoaderError, MissingDependencyError
 from mmrag.loaders.attachments import OLE_MAGIC, unique_names
 from mmrag.loaders.base import Loader
+from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.mail import MAX_MAIL_BYTES, Mail, message_elements
 from mmrag.types import Element
 
@@ -113,10 +114,9 @@ class MsgLoader(Loader):
         return path.suffix.lower() in self.extensions and head.startswith(OLE_MAGIC)
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        size = path.stat().st_size
-        if size > MAX_MAIL_BYTES:
-            raise LoaderError(path, f"message of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)")
-        data = path.read_bytes()
+        data = read_bounded(
+            path, MAX_MAIL_BYTES, lambda size: f"message of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)"
+        )
         msg = _open(data, path)
         try:
             mail = _mail(msg, data)

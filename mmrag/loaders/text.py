@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
+from mmrag.loaders.decoding import read_bounded
 from mmrag.types import Element, Modality
 
 
@@ -21,24 +22,25 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 _MAX_CONTROL_SHARE = 0.02
 
 
+def read_text_bytes(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of a text file, refused when over ``max_bytes`` (read bounded,
+    whatever the size on disk says)."""
+    return read_bounded(
+        path, max_bytes, lambda size: f"text file too large: {size / 2**20:,.1f} MB is over the limit of "
+        f"{max_bytes / 2**20:,.0f} MB (mmrag.loaders.text.MAX_TEXT_BYTES)",
+    )
+
+
 def read_text(path: Path, max_bytes: int = MAX_TEXT_BYTES) -> tuple[str, str | None]:
     """The file's text and, if it was not UTF-8, a note saying which fallback decoded it.
 
-    Refuses files over ``max_bytes`` (read bounded, whatever the size on disk
-    says), with NUL bytes anywhere, or that are mostly control characters."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1) if size <= max_bytes else b""
-    except OSError as exc:
-        raise LoaderError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if size > max_bytes or len(data) > max_bytes:
-        size = max(size, len(data))
-        raise LoaderError(
-            path,
-            f"text file too large: {size / 2**20:,.1f} MB is over the limit of {max_bytes / 2**20:,.0f} MB "
-            "(mmrag.loaders.text.MAX_TEXT_BYTES)",
-        )
+    Refuses files over ``max_bytes``, with NUL bytes anywhere, or that are mostly
+    control characters."""
+    return decode_text(path, read_text_bytes(path, max_bytes))
+
+
+def decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
+    """``read_text`` for bytes already read (``path`` names the file in errors)."""
     nul = data.find(b"\x00")
     if nul >= 0:
         raise LoaderError(path, f"binary content (a NUL byte at offset {nul:,}) in a text file")

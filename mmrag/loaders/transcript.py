@@ -15,7 +15,7 @@ from mmrag.errors import LoaderError, UnsupportedFileError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.sidecars import video_of
 from mmrag.loaders.subtitles import Cue, decode_subtitle, parse
-from mmrag.loaders.text import read_text
+from mmrag.loaders.text import decode_text, read_text, read_text_bytes
 from mmrag.types import Element, Modality
 
 
@@ -54,9 +54,9 @@ def cue_elements(
 def _subtitle_elements(path: Path, source: str, *, webvtt: bool) -> Iterator[Element]:
     """Cues of a SubRip or WebVTT file, read tolerantly (see ``subtitles``); the
     repairs go into one note, and a file without a valid cue is a named error."""
-    data = path.read_bytes()
+    data = read_text_bytes(path)
     wide = decode_subtitle(data)
-    text, note = (wide, None) if wide is not None else read_text(path)
+    text, note = (wide, None) if wide is not None else decode_text(path, data)
     parsed = parse(text, webvtt=webvtt)
     kind = "WebVTT" if webvtt else "SubRip"
     if not parsed.cues and parsed.problems:

@@ -3,13 +3,15 @@ refused wherever they sit, long lines tokenized in segments."""
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 import pytest
 
 from mmrag.chunking.windows import SEGMENT_CHARS, WindowOptions, segments, token_windows
 from mmrag.errors import LoaderError
-from mmrag.loaders import MarkdownLoader, SrtLoader, TextLoader
+from mmrag.loaders import EmlLoader, HtmlLoader, MarkdownLoader, MsgLoader, SrtLoader, TextLoader
+from mmrag.loaders.attachments import OLE_MAGIC
 from mmrag.loaders.text import read_text
 from tests.hostile_files import write_long_line
 
@@ -32,10 +34,28 @@ def test_text_files_over_the_limit_are_refused_with_their_size_before_reading(tm
     cue = sparse(tmp_path / "cue.srt", b"1\n00:00:01,000 --> 00:00:05,000\nspeech ", 100 * MiB)
     with pytest.raises(LoaderError, match=r"100.0 MB is over the limit of 64 MB"):
         list(SrtLoader().load(cue, str(cue)))
+    wide = sparse(tmp_path / "wide.srt", codecs.BOM_UTF16_LE + "1\n00:00:01,000 --> ".encode("utf-16-le"), 100 * MiB)
+    with pytest.raises(LoaderError, match=r"wide.srt: text file too large: 100.0 MB is over the limit of 64 MB"):
+        list(SrtLoader().load(wide, str(wide)))  # UTF-16 subtitles too: refused before they are read
     small = write_long_line(tmp_path / "small.txt", 2 * MiB)
     with pytest.raises(LoaderError, match=r"2.0 MB is over the limit of 1 MB"):
         read_text(small, max_bytes=1 * MiB)
     assert len(read_text(small, max_bytes=3 * MiB)[0]) == 2 * MiB
+
+
+@pytest.mark.parametrize(
+    ("name", "loader", "head", "size", "problem"),
+    [
+        ("big.eml", EmlLoader, b"From: a@example.org\n", 300 * MiB, "mail of 314572800 bytes is over the 268435456 read (mmrag.loaders.mail.MAX_MAIL_BYTES)"),
+        ("big.msg", MsgLoader, OLE_MAGIC, 300 * MiB, "message of 314572800 bytes is over the 268435456 read (mmrag.loaders.mail.MAX_MAIL_BYTES)"),
+        ("big.html", HtmlLoader, b"<!doctype html><p>", 70 * MiB, "web page of 73,400,320 bytes is over the limit of 67,108,864"),
+    ],
+)
+def test_mail_and_web_pages_over_their_cap_are_refused_before_reading(tmp_path: Path, name, loader, head, size, problem) -> None:
+    path = sparse(tmp_path / name, head, size)
+    with pytest.raises(LoaderError) as caught:
+        list(loader().load(path, str(path)))
+    assert str(caught.value) == f"{path}: {problem}"
 
 
 def test_binary_bytes_anywhere_are_refused(tmp_path: Path) -> None:
