@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -135,3 +136,26 @@ class Transcriber(ABC):
                     yield from stitch(w, segs, self.overlap, first, nxt is None and i == len(batch) - 1)
                     first = False
                 batch = []
+
+
+@dataclass(kw_only=True)
+class ModelTranscriber(Transcriber):
+    """The options the Whisper backends share, and their model loaded once, on
+    first use (``_open``). Keyword-only: a backend's first field, the model, is
+    its only positional one."""
+
+    language: str | None = None  # None: detected per window
+    batch_size: int = 8
+    window: float = 30.0
+    overlap: float = 5.0
+    max_new_tokens: int = 440
+    _loaded: Any = field(default=None, init=False, repr=False)
+
+    @abstractmethod
+    def _open(self) -> Any:
+        """Load the model (and what decodes with it)."""
+
+    def _load(self) -> Any:
+        if self._loaded is None:
+            self._loaded = self._open()
+        return self._loaded

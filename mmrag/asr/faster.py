@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.asr.base import SAMPLE_RATE, AsrSpec, Segment, Transcriber
+from mmrag.asr.base import SAMPLE_RATE, AsrSpec, ModelTranscriber, Segment
 from mmrag.errors import MissingDependencyError
 
 PREFIX = "faster-whisper:"
@@ -26,8 +26,8 @@ def faster_whisper_available() -> bool:
     return importlib.util.find_spec("faster_whisper") is not None
 
 
-@dataclass
-class FasterWhisperTranscriber(Transcriber):
+@dataclass(kw_only=True)
+class FasterWhisperTranscriber(ModelTranscriber):
     """faster-whisper behind the ``Transcriber`` interface: the same 30 s windows,
     overlap and stitching as ``WhisperTranscriber``; greedy decoding with segment
     timestamps, no voice-activity filter. faster-whisper decodes one window per
@@ -39,27 +39,19 @@ class FasterWhisperTranscriber(Transcriber):
         index = mmrag.Index("mmrag.db", asr_model=asr)   # or asr_model="faster-whisper:models/whisper-small-ct2"
     """
 
-    model_path: str
-    language: str | None = None
+    model_path: str = field(kw_only=False)
     device: str = "auto"  # cpu, cuda or auto
     compute_type: str = "default"  # e.g. int8, float16, float32
-    batch_size: int = 8
-    window: float = 30.0
-    overlap: float = 5.0
-    max_new_tokens: int = 440
-    _model: Any = field(default=None, init=False, repr=False)
 
     def spec(self) -> AsrSpec:
         return AsrSpec(PREFIX + self.model_path, self.language)
 
-    def _load(self) -> Any:
-        if self._model is None:
-            if not faster_whisper_available():
-                raise MissingDependencyError("faster-whisper", "faster-whisper", "The faster-whisper ASR backend")
-            from faster_whisper import WhisperModel
+    def _open(self) -> Any:
+        if not faster_whisper_available():
+            raise MissingDependencyError("faster-whisper", "faster-whisper", "The faster-whisper ASR backend")
+        from faster_whisper import WhisperModel
 
-            self._model = WhisperModel(self.model_path, device=self.device, compute_type=self.compute_type, local_files_only=True)
-        return self._model
+        return WhisperModel(self.model_path, device=self.device, compute_type=self.compute_type, local_files_only=True)
 
     def _transcribe_batch(self, audio: list[np.ndarray]) -> list[list[Segment]]:
         model = self._load()

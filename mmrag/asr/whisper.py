@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from mmrag.asr.base import SAMPLE_RATE, AsrSpec, Segment, Transcriber
+from mmrag.asr.base import SAMPLE_RATE, AsrSpec, ModelTranscriber, Segment
 from mmrag.embedding.base import quiet_loading
 from mmrag.embedding.device import resolve_device, resolve_dtype
 from mmrag.embedding.loading import model_errors
 
 
-@dataclass
-class WhisperTranscriber(Transcriber):
+@dataclass(kw_only=True)
+class WhisperTranscriber(ModelTranscriber):
     """Whisper with segment timestamps, 30 s windows (5 s overlap), batched.
 
     Example::
@@ -23,29 +23,21 @@ class WhisperTranscriber(Transcriber):
         index = mmrag.Index("mmrag.db", asr_model=asr)
     """
 
-    model_name: str
-    language: str | None = None
+    model_name: str = field(kw_only=False)
     device: str | None = None
     dtype: str = "auto"
-    batch_size: int = 8
-    window: float = 30.0
-    overlap: float = 5.0
-    max_new_tokens: int = 440
-    _loaded: Any = field(default=None, init=False, repr=False)
 
     def spec(self) -> AsrSpec:
         return AsrSpec(self.model_name, self.language)
 
-    def _load(self) -> Any:
-        if self._loaded is None:
-            from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    def _open(self) -> Any:
+        from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
-            device = resolve_device(self.device)
-            with quiet_loading(), model_errors(self.model_name):
-                processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
-                model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
-            self._loaded = (processor, model.to(device).eval(), device)
-        return self._loaded
+        device = resolve_device(self.device)
+        with quiet_loading(), model_errors(self.model_name):
+            processor = WhisperProcessor.from_pretrained(self.model_name, trust_remote_code=False)
+            model = WhisperForConditionalGeneration.from_pretrained(self.model_name, trust_remote_code=False, dtype=resolve_dtype(self.dtype, device))
+        return processor, model.to(device).eval(), device
 
     def _transcribe_batch(self, audio: list[np.ndarray]) -> list[list[Segment]]:
         import torch
