@@ -47,11 +47,11 @@ def explain(exc: BaseException, kind: str = "file") -> str:
     library's own message kept as the detail. An unknown family keeps its class
     name, so nothing is lost."""
     message = _message(exc)
-    for family, sentence in _RULES:
-        if family(exc):
-            said = sentence(exc, message, kind)
-            if said is not None:
-                return f"{said} (detail: {message})" if message else said
+    for family, pattern, sentence in _RULES:
+        found = re.search(pattern, message) if family(exc) else None
+        if found:
+            said = sentence.format(*map(_Group, found.groups()), kind=kind, message=message, exc=exc)
+            return f"{said} (detail: {message})" if message else said
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
@@ -74,65 +74,43 @@ def _named(*names: str) -> Callable[[BaseException], bool]:
     return matches
 
 
-def _number(value: str) -> str:
-    return f"{int(value):,}"
+class _Group(str):
+    """A group the pattern found: as it is, or as a number with a format spec
+    (``{0:,}`` says ``20000`` as ``20,000``)."""
+
+    def __format__(self, spec: str) -> str:
+        return format(int(self), spec) if spec else str(self)
 
 
-def _pdf_limit(exc: BaseException, message: str, kind: str) -> str:
-    found = re.search(r"> (\d+) elements", message)
-    if found:
-        return f"the PDF's content stream is too large to parse safely (limit {_number(found[1])} elements)"
-    if "cyclic" in message.lower():
-        return "the PDF's structure loops back on itself (a cycle): the file is damaged"
-    return "the PDF goes past a safety limit of its parser: the file is damaged or built to exhaust memory"
+_PDF_LIMIT = _named("pypdf.LimitReachedError")
+_XML = _named("lxml.XMLSyntaxError", "xml.ParseError", "ParseError")
+_KEY = _named("KeyError")
+_ANY = ""  # a pattern every message matches
 
-
-def _key(exc: BaseException, message: str, kind: str) -> str:
-    rel = re.search(r"no relationship with key '([^']+)'", message)
-    if rel:
-        return f"the {kind} is missing part {rel[1]}: the file is damaged"
-    member = re.search(r"There is no item named '([^']+)' in the archive", message)
-    if member:
-        return f"the {kind} is missing its part '{member[1]}': the file is damaged or truncated"
-    return f"the {kind} refers to something it does not hold ({message}): the file is damaged"
-
-
-def _xml(exc: BaseException, message: str, kind: str) -> str:
-    depth = re.search(r"Excessive depth in document: (\d+)", message)
-    if depth:
-        return f"its XML is nested too deeply to parse safely (over {_number(depth[1])} levels): the {kind} is damaged or hostile"
-    if "huge" in message.lower():
-        return f"its XML holds a part too large to parse safely: the {kind} is damaged or hostile"
-    return f"its XML is not well-formed: the {kind} is damaged"
-
-
-def _png_text(exc: BaseException, message: str, kind: str) -> str | None:
-    if "Decompressed data too large" not in message:
-        return None
-    return f"the {kind}'s embedded text (a compressed PNG text chunk) inflates past Pillow's safety limit: the file is damaged or hostile"
-
-
-def _unicode_decode(exc: BaseException, message: str, kind: str) -> str:
-    encoding = getattr(exc, "encoding", "its encoding")
-    return f"its text is not valid {encoding}: the {kind} is damaged or mislabelled"
-
-
-# In order: the first family that matches (and says something) wins.
-_RULES: list[tuple[Callable[[BaseException], bool], Callable[[BaseException, str, str], str | None]]] = [
-    (_named("pypdf.LimitReachedError"), _pdf_limit),
-    (_named("PIL.DecompressionBombError"), lambda e, m, k: f"the {k} is too large to decode safely (a possible decompression bomb)"),
-    (_named("PIL.UnidentifiedImageError"), lambda e, m, k: f"the {k} is in a format Pillow cannot read, or damaged"),
-    (_named("lxml.XMLSyntaxError", "xml.ParseError", "ParseError"), _xml),
-    (_named("RecursionError"), lambda e, m, k: f"nested too deeply to be a {k}"),
-    (_named("OverflowError"), lambda e, m, k: f"the {k} holds a number too large to use: it is damaged"),
-    (_named("MemoryError"), lambda e, m, k: f"the {k} needs more memory to decode than there is: it is too large or built to exhaust memory"),
-    (_named("zipfile.BadZipFile", "zipfile.LargeZipFile"), lambda e, m, k: f"the {k} is not a readable zip archive: it is damaged or truncated"),
-    (_named("zlib.error"), lambda e, m, k: f"compressed data inside the {k} is damaged"),
-    (_named("EOFError", "struct.error", "IncompleteRead"), lambda e, m, k: f"the {k} ends early: it is truncated or damaged"),
-    (_named("UnicodeDecodeError"), _unicode_decode),
-    (_named("UnicodeEncodeError"), lambda e, m, k: "its name or text is not valid UTF-8: rename the file, or re-save it as UTF-8"),
-    (_named("pypdf.PdfReadError", "pypdf.PdfStreamError"), lambda e, m, k: "the PDF is damaged: its structure cannot be read"),
-    (_named("pypdfium2.PdfiumError"), lambda e, m, k: "the PDF is damaged: pdfium cannot read it"),
-    (_named("KeyError"), _key),
-    (_named("ValueError"), _png_text),
+# In order: the first row whose family matches and whose pattern is found in the
+# message wins. A sentence is a format string: {0}, {1}... the pattern's groups,
+# {kind} what to call the file, {message} the library's message, {exc} the exception.
+_RULES: list[tuple[Callable[[BaseException], bool], str, str]] = [
+    (_PDF_LIMIT, r"> (\d+) elements", "the PDF's content stream is too large to parse safely (limit {0:,} elements)"),
+    (_PDF_LIMIT, r"(?i)cyclic", "the PDF's structure loops back on itself (a cycle): the file is damaged"),
+    (_PDF_LIMIT, _ANY, "the PDF goes past a safety limit of its parser: the file is damaged or built to exhaust memory"),
+    (_named("PIL.DecompressionBombError"), _ANY, "the {kind} is too large to decode safely (a possible decompression bomb)"),
+    (_named("PIL.UnidentifiedImageError"), _ANY, "the {kind} is in a format Pillow cannot read, or damaged"),
+    (_XML, r"Excessive depth in document: (\d+)", "its XML is nested too deeply to parse safely (over {0:,} levels): the {kind} is damaged or hostile"),
+    (_XML, r"(?i)huge", "its XML holds a part too large to parse safely: the {kind} is damaged or hostile"),
+    (_XML, _ANY, "its XML is not well-formed: the {kind} is damaged"),
+    (_named("RecursionError"), _ANY, "nested too deeply to be a {kind}"),
+    (_named("OverflowError"), _ANY, "the {kind} holds a number too large to use: it is damaged"),
+    (_named("MemoryError"), _ANY, "the {kind} needs more memory to decode than there is: it is too large or built to exhaust memory"),
+    (_named("zipfile.BadZipFile", "zipfile.LargeZipFile"), _ANY, "the {kind} is not a readable zip archive: it is damaged or truncated"),
+    (_named("zlib.error"), _ANY, "compressed data inside the {kind} is damaged"),
+    (_named("EOFError", "struct.error", "IncompleteRead"), _ANY, "the {kind} ends early: it is truncated or damaged"),
+    (_named("UnicodeDecodeError"), _ANY, "its text is not valid {exc.encoding}: the {kind} is damaged or mislabelled"),
+    (_named("UnicodeEncodeError"), _ANY, "its name or text is not valid UTF-8: rename the file, or re-save it as UTF-8"),
+    (_named("pypdf.PdfReadError", "pypdf.PdfStreamError"), _ANY, "the PDF is damaged: its structure cannot be read"),
+    (_named("pypdfium2.PdfiumError"), _ANY, "the PDF is damaged: pdfium cannot read it"),
+    (_KEY, r"no relationship with key '([^']+)'", "the {kind} is missing part {0}: the file is damaged"),
+    (_KEY, r"There is no item named '([^']+)' in the archive", "the {kind} is missing its part '{0}': the file is damaged or truncated"),
+    (_KEY, _ANY, "the {kind} refers to something it does not hold ({message}): the file is damaged"),
+    (_named("ValueError"), r"Decompressed data too large", "the {kind}'s embedded text (a compressed PNG text chunk) inflates past Pillow's safety limit: the file is damaged or hostile"),
 ]

@@ -106,3 +106,32 @@ def test_an_unknown_family_keeps_its_class_name() -> None:
     assert kind_of("a/b.PPTX") == "deck" and kind_of("notes.weird") == "file"
     bad_name = raised(lambda: "caf\udce9.txt".encode("utf-8"))  # a non-UTF-8 name as Python sees it
     assert explain(bad_name).startswith("its name or text is not valid UTF-8: rename the file")
+
+
+def _library_error(module: str, name: str, base: type[BaseException] = Exception) -> type[BaseException]:
+    """An exception class that looks, by name and module, like a library's own."""
+    return type(name, (base,), {"__module__": module})
+
+
+@pytest.mark.parametrize(
+    ("exc", "kind", "sentence"),
+    [
+        (_library_error("pypdf.errors", "LimitReachedError")("Detected cyclic reference"), "PDF",
+         "the PDF's structure loops back on itself (a cycle): the file is damaged"),
+        (_library_error("pypdf.errors", "LimitReachedError")(""), "PDF",
+         "the PDF goes past a safety limit of its parser: the file is damaged or built to exhaust memory"),
+        (_library_error("lxml.etree", "XMLSyntaxError")("xmlSAX2Characters: HUGE input lookup"), "document",
+         "its XML holds a part too large to parse safely: the document is damaged or hostile"),
+        (_library_error("lxml.etree", "XMLSyntaxError")("Opening and ending tag mismatch"), "document",
+         "its XML is not well-formed: the document is damaged"),
+        (KeyError("There is no item named '007.xml' in the archive"), "deck",
+         "the deck is missing its part '007.xml': the file is damaged or truncated"),  # a name of digits stays as written
+        (KeyError("rels/{x}"), "deck", "the deck refers to something it does not hold (rels/{x}): the file is damaged"),
+        (UnicodeDecodeError("utf-16", b"\x00", 0, 1, "truncated data"), "transcript",
+         "its text is not valid utf-16: the transcript is damaged or mislabelled"),
+    ],
+)
+def test_each_rule_says_its_sentence_with_what_the_message_holds(exc: BaseException, kind: str, sentence: str) -> None:
+    said = explain(exc, kind)
+    message = exc.args[0] if isinstance(exc, KeyError) else str(exc)
+    assert said == (f"{sentence} (detail: {message})" if message else sentence)
