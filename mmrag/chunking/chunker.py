@@ -117,45 +117,25 @@ class Chunker:
             nearby = "" if element.modality is Modality.PAGE_IMAGE else _clip(_nearest_text(group, position))
             nearby = "" if nearby and nearby in element.text else nearby  # a caption the loader already attached
             text = "\n".join(t for t in (element.text, nearby) if t)
-            images.append(
-                Chunk(
-                    # the pixels' digest (when the loader has it) makes an edited picture a new chunk
-                    # a page render changes with its page, so its page's text is part of its id
-                    id=stable_id(
-                        doc_id, element.modality.value, element.image.to_dict(), text, element.metadata.get("sha1"),
-                        body if element.modality is Modality.PAGE_IMAGE else "",
-                    ),
-                    doc_id=doc_id,
-                    source=element.source,
-                    modality=element.modality,
-                    text=text,
-                    context=context,
-                    image=element.image,
-                    page=element.page,
-                    slide=element.slide,
-                    metadata={
-                        "title_path": list(element.title_path),
-                        **location_metadata(element),
-                        **element.metadata,
-                        "nearby_text": nearby,
-                        "text_ids": text_ids,
-                    },
-                )
+            # the pixels' digest (when the loader has it) makes an edited picture a new chunk
+            # a page render changes with its page, so its page's text is part of its id
+            chunk_id = stable_id(
+                doc_id, element.modality.value, element.image.to_dict(), text, element.metadata.get("sha1"),
+                body if element.modality is Modality.PAGE_IMAGE else "",
             )
+            metadata = {
+                "title_path": list(element.title_path),
+                **location_metadata(element),
+                **element.metadata,
+                "nearby_text": nearby,
+                "text_ids": text_ids,
+            }
+            images.append(_chunk_of(element, chunk_id, doc_id, text, context, metadata, modality=element.modality))
         image_ids = [c.id for c in images]
         merged = _merged_metadata(texts)
         for chunk_id, (a, b) in zip(text_ids, spans):
-            yield Chunk(
-                id=chunk_id,
-                doc_id=doc_id,
-                source=first.source,
-                modality=Modality.TEXT,
-                text=body[a:b],
-                context=context,
-                page=first.page,
-                slide=first.slide,
-                metadata={"title_path": list(first.title_path), **location_metadata(first), **merged, "image_ids": image_ids},
-            )
+            metadata = {"title_path": list(first.title_path), **location_metadata(first), **merged, "image_ids": image_ids}
+            yield _chunk_of(first, chunk_id, doc_id, body[a:b], context, metadata)
         yield from images
 
     def _chunk_rows(self, doc_id: str, rows: Iterator[Element]) -> Iterator[Chunk]:
@@ -166,17 +146,9 @@ class Chunker:
         for window in row_windows(chain([first], rows), self.tokenizer, self.options):
             span = f"row {window.row_start}" if window.row_start == window.row_end else f"rows {window.row_start}-{window.row_end}"
             context = contextualize(_title(first), (*first.title_path, *where, span), first.page, first.slide)
-            yield Chunk(
-                id=stable_id(doc_id, "rows", first.sheet, first.title_path, window.row_start, window.row_end, window.text),
-                doc_id=doc_id,
-                source=first.source,
-                modality=Modality.TEXT,
-                text=window.text,
-                context=context,
-                page=first.page,
-                slide=first.slide,
-                metadata={**base, "row_start": window.row_start, "row_end": window.row_end},
-            )
+            chunk_id = stable_id(doc_id, "rows", first.sheet, first.title_path, window.row_start, window.row_end, window.text)
+            metadata = {**base, "row_start": window.row_start, "row_end": window.row_end}
+            yield _chunk_of(first, chunk_id, doc_id, window.text, context, metadata)
 
     def _chunk_transcript(self, doc_id: str, items: list[Element]) -> Iterator[Chunk]:
         """Time windows over the cues; a video's keyframes (timed image elements)
@@ -194,37 +166,51 @@ class Chunker:
         merged = _merged_metadata(cues)
         for chunk_id, window in zip(text_ids, windows):
             on_screen = [i for f, i in zip(frames, frame_ids) if _overlaps(window.start, window.end, f.start, f.end)]
-            yield Chunk(
-                id=chunk_id,
-                doc_id=doc_id,
-                source=first.source,
-                modality=Modality.TEXT,
-                text=window.text,
-                context=context,
-                start=window.start,
-                end=window.end,
-                metadata={
-                    "title_path": list(first.title_path),
-                    **merged,
-                    "speakers": list(window.speakers),
-                    "cues": [window.first_cue + 1, window.last_cue + 1],
-                    **({"image_ids": on_screen} if frames else {}),
-                },
-            )
+            metadata = {
+                "title_path": list(first.title_path),
+                **merged,
+                "speakers": list(window.speakers),
+                "cues": [window.first_cue + 1, window.last_cue + 1],
+                **({"image_ids": on_screen} if frames else {}),
+            }
+            yield _chunk_of(first, chunk_id, doc_id, window.text, context, metadata, timed=(window.start, window.end))
         for chunk_id, frame in zip(frame_ids, frames):
             spoken = [i for w, i in zip(windows, text_ids) if _overlaps(w.start, w.end, frame.start, frame.end)]
-            yield Chunk(
-                id=chunk_id,
-                doc_id=doc_id,
-                source=frame.source,
-                modality=frame.modality,
-                text=frame.text,
-                context=context,
-                image=frame.image,
-                start=frame.start,
-                end=frame.end,
-                metadata={"title_path": list(frame.title_path), **frame.metadata, "text_ids": spoken},
+            metadata = {"title_path": list(frame.title_path), **frame.metadata, "text_ids": spoken}
+            yield _chunk_of(
+                frame, chunk_id, doc_id, frame.text, context, metadata, modality=frame.modality, timed=(frame.start, frame.end)
             )
+
+
+def _chunk_of(
+    element: Element,
+    chunk_id: str,
+    doc_id: str,
+    text: str,
+    context: str,
+    metadata: dict[str, Any],
+    *,
+    modality: Modality = Modality.TEXT,
+    timed: tuple[float | None, float | None] | None = None,
+) -> Chunk:
+    """The one way a chunk is made from an element (the first of its group, or a
+    picture): its source and page or slide, or for a transcript the span ``timed``
+    in their place; a picture's chunk (``modality`` not text) carries its image."""
+    start, end = timed if timed is not None else (None, None)
+    return Chunk(
+        id=chunk_id,
+        doc_id=doc_id,
+        source=element.source,
+        modality=modality,
+        text=text,
+        context=context,
+        image=None if modality is Modality.TEXT else element.image,
+        page=None if timed is not None else element.page,
+        slide=None if timed is not None else element.slide,
+        start=start,
+        end=end,
+        metadata=metadata,
+    )
 
 
 def _overlaps(a0: float, a1: float, b0: float | None, b1: float | None) -> bool:
