@@ -150,8 +150,59 @@ def test_query_modes_match_the_core_and_alpha_is_exact(ingested: mmrag.Index, em
         assert np.allclose(res.similarities, [expected[i] for i in res.ids], atol=1e-5)
         assert res.similarities == sorted(res.similarities, reverse=True)
         assert res.similarities[0] == pytest.approx(max(expected.values()), abs=1e-5)
-    with pytest.raises(ValueError, match="query mode 'mmr' is not supported.*default, sparse"):
-        _query(store, embed, q, VectorStoreQueryMode.MMR)
+    with pytest.raises(ValueError, match="query mode 'semantic_hybrid' is not supported.*default, sparse"):
+        _query(store, embed, q, VectorStoreQueryMode.SEMANTIC_HYBRID)
+
+
+def _reference_mmr(query: np.ndarray, vectors: dict[str, np.ndarray], k: int, threshold: float) -> list[str]:
+    """MMR as LlamaIndex's own stores run it (``get_top_k_mmr_embeddings``), written
+    out: each pick maximises threshold * cos(query, d) - (1 - threshold) * cos(d, the
+    previous pick); the first is the most relevant."""
+    def cos(a: np.ndarray, b: np.ndarray) -> float:
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+    picked: list[str] = []
+    while len(picked) < min(k, len(vectors)):
+        rest = [i for i in vectors if i not in picked]
+        picked.append(max(rest, key=lambda i: threshold * cos(query, vectors[i])
+                          - (1 - threshold) * (cos(vectors[i], vectors[picked[-1]]) if picked else 0.0)))
+    return picked
+
+
+def test_mmr_mode_picks_relevant_and_unlike_nodes(tmp_path: Path, embed: MmragEmbedding) -> None:
+    texts = {"a": "Coffee brewing needs water at ninety-three degrees.",
+             "a2": "Coffee brewing needs water at ninety-three degrees!",  # a near duplicate of a
+             "b": "Espresso is coffee pressed through finely ground beans.",
+             "c": "Tea leaves steep in hot water for three minutes."}
+    nodes = [TextNode(id_=i, text=t, metadata={"kind": "drink" if i != "c" else "tea"}) for i, t in texts.items()]
+    store, index = _store_index(str(tmp_path / "mmr.db"), embed, nodes)
+    q = "how hot should the water be for coffee"
+    dense = _query(store, embed, q, VectorStoreQueryMode.DEFAULT, k=2).ids
+    assert set(dense) == {"a", "a2"}  # relevance alone returns the duplicate
+    res = _query(store, embed, q, VectorStoreQueryMode.MMR, k=2)
+    assert res.ids[0] in ("a", "a2") and res.ids[1] not in ("a", "a2")
+    assert all(0.0 <= s <= 1.0 for s in res.similarities)
+    stored = store.index.vectors(list(texts))
+    qvec = np.asarray(embed.get_query_embedding(q), dtype=np.float32)
+    for threshold in (0.2, 0.5, 0.9):
+        got = _query(store, embed, q, VectorStoreQueryMode.MMR, k=3, mmr_threshold=threshold)  # on the query
+        assert got.ids == _reference_mmr(qvec, stored, 3, threshold), threshold
+        by_kwarg = store.query(VectorStoreQuery(query_embedding=qvec.tolist(), similarity_top_k=3,
+                                                mode=VectorStoreQueryMode.MMR), mmr_threshold=threshold)
+        assert by_kwarg.ids == got.ids
+    assert _query(store, embed, q, VectorStoreQueryMode.MMR, k=3, mmr_threshold=1.0).ids == \
+        _query(store, embed, q, VectorStoreQueryMode.DEFAULT, k=3).ids  # 1 = relevance only
+    # The retriever path LlamaIndex's docs show, with filters and a prefetch depth.
+    retriever = index.as_retriever(vector_store_query_mode="mmr", similarity_top_k=2,
+                                   vector_store_kwargs={"mmr_threshold": 0.5, "mmr_prefetch_k": 3},
+                                   filters=MetadataFilters(filters=[MetadataFilter(key="kind", value="drink")]))
+    found = retriever.retrieve(q)
+    assert len(found) == 2 and {n.node.node_id for n in found} <= {"a", "a2", "b"} and "b" in {n.node.node_id for n in found}
+    mmr = VectorStoreQuery(query_embedding=qvec.tolist(), query_str=q, similarity_top_k=2, mode=VectorStoreQueryMode.MMR)
+    with pytest.raises(ValueError, match="mmr_prefetch_k or mmr_prefetch_factor, not both"):
+        store.query(mmr, mmr_prefetch_k=4, mmr_prefetch_factor=2.0)
+    with pytest.raises(ValueError, match="mmr_threshold is in"):
+        store.query(mmr, mmr_threshold=1.5)
 
 
 def test_metadata_filters(ingested: mmrag.Index, embed: MmragEmbedding) -> None:

@@ -54,6 +54,9 @@ CASES: list[tuple[MetadataFilters, Filter]] = [
     (M(M(F("lang", "en"), F("page", 6)), condition=Cond.NOT), Not(And(Eq("lang", "en"), Eq("page", 6)))),
     (M(F("tag", "off", Op.TEXT_MATCH)), Match("tag", "off")),
     (M(F("tag", "50", Op.TEXT_MATCH), condition=Cond.NOT), Not(Match("tag", "50"))),
+    (M(F("tag", "50%", Op.TEXT_MATCH)), Match("tag", "50%")),  # % is literal
+    (M(F("lang", None, Op.IS_EMPTY)), Eq("lang", None)),  # missing or null
+    (M(F("lang", None, Op.IS_EMPTY), condition=Cond.NOT), Not(Eq("lang", None))),
 ]
 
 
@@ -110,7 +113,7 @@ def test_get_and_delete_nodes_by_filters(tmp_path: Any, text_embedder: Any) -> N
         s.delete_nodes()
 
 
-@pytest.mark.parametrize("op", [Op.TEXT_MATCH_INSENSITIVE, Op.CONTAINS, Op.ANY, Op.ALL, Op.IS_EMPTY])
+@pytest.mark.parametrize("op", [Op.TEXT_MATCH_INSENSITIVE, Op.CONTAINS, Op.ANY, Op.ALL])
 def test_unsupported_operators_say_what_is_supported(op: FilterOperator) -> None:
     value = ["a"] if op in (Op.ANY, Op.ALL) else "a"
     with pytest.raises(FilterError, match=f"operator '{op.value}' is not supported; use ==, !=, >.*text_match"):

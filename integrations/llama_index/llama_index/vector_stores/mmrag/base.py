@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.indices.query.embedding_utils import get_top_k_mmr_embeddings
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.types import (
     BasePydanticVectorStore,
@@ -22,7 +23,7 @@ from pydantic import PrivateAttr
 
 from mmrag.embedding.base import Embedder
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors
-from mmrag.errors import FilterError, LoaderError, ModelMismatchError
+from mmrag.errors import FilterError, InvalidArgument, LoaderError, ModelMismatchError
 from mmrag.fields import check_id
 from mmrag.index import Index
 from mmrag.retrieval.scores import relevance_scores
@@ -35,7 +36,9 @@ MODES = {
     VectorStoreQueryMode.SPARSE: SearchMode.BM25,
     VectorStoreQueryMode.TEXT_SEARCH: SearchMode.BM25,
     VectorStoreQueryMode.HYBRID: SearchMode.HYBRID,
+    VectorStoreQueryMode.MMR: SearchMode.DENSE,  # dense candidates, then diversity over their stored vectors
 }
+MMR_PREFETCH_FACTOR = 4.0  # as llama-index-vector-stores-milvus: similarity_top_k * 4 candidates
 
 
 def _where(node_ids: list[str] | None, filters: MetadataFilters | None, call: str) -> Filter | None:
@@ -98,9 +101,12 @@ class MmragVectorStore(BasePydanticVectorStore):
                                  embed_model=embed)
         index.as_retriever(vector_store_query_mode="hybrid", alpha=0.6).retrieve("query")
 
-    Query modes: ``default`` (dense), ``sparse``/``text_search`` (BM25) and ``hybrid``
+    Query modes: ``default`` (dense), ``sparse``/``text_search`` (BM25), ``hybrid``
     (RRF, or weighted ``alpha * dense + (1 - alpha) * bm25`` on min-max normalised
-    scores when ``alpha`` is given: 1 = dense only, 0 = BM25 only). The store keeps
+    scores when ``alpha`` is given: 1 = dense only, 0 = BM25 only) and ``mmr``
+    (``vector_store_kwargs={"mmr_threshold": 0.5, "mmr_prefetch_k": 20}`` or
+    ``"mmr_prefetch_factor"``, or ``VectorStoreQuery(mmr_threshold=)``: LlamaIndex's MMR over the stored vectors of the best
+    dense candidates). The store keeps
     the text (``stores_text``), so it also finds chunks that ``mmrag ingest`` wrote
     and that were never in this index's own node list. ``embed_model`` must be the
     one that makes the nodes' embeddings; with several spaces (``EmbeddingSpaces``
@@ -221,9 +227,12 @@ class MmragVectorStore(BasePydanticVectorStore):
             where = docs if where is None else And(where, docs)
         stored = self._index.store.spaces()
         check_specs(self._index.store.collection, stored, self._index.spaces.specs())
+        vectors = self._query_vectors(query, mode, text)
+        if query.mode is VectorStoreQueryMode.MMR:
+            return self._mmr(vectors, k, where, {"mmr_threshold": query.mmr_threshold, **kwargs})
         request = SearchRequest(
             text,
-            self._query_vectors(query, mode, text),
+            vectors,
             k=k,
             mode=mode,
             filters=where,
@@ -234,6 +243,37 @@ class MmragVectorStore(BasePydanticVectorStore):
             nodes=[chunk_to_node(h.chunk) for h in hits],
             similarities=relevance_scores(hits),
             ids=[h.chunk.id for h in hits],
+        )
+
+    def _mmr(self, vectors: dict[str, np.ndarray], k: int, where: Filter | None, kwargs: dict[str, Any]) -> VectorStoreQueryResult:
+        """LlamaIndex's MMR (``get_top_k_mmr_embeddings``, as its own stores run it) over the
+        stored vectors of the ``mmr_prefetch_k`` (default ``k * mmr_prefetch_factor``) best
+        dense hits, so results are the ones LlamaIndex's own stores give. Similarities are its
+        MMR scores mapped from [-1, 1] to [0, 1]; LlamaIndex's MMR weighs each candidate against
+        the previous pick only, so they need not fall down the list."""
+        if len(vectors) != 1:
+            raise InvalidArgument(f"MMR compares vectors of one embedding space; this collection has {', '.join(vectors)}")
+        if kwargs.get("mmr_prefetch_k") is not None and kwargs.get("mmr_prefetch_factor") is not None:
+            raise InvalidArgument("give mmr_prefetch_k or mmr_prefetch_factor, not both")
+        threshold = kwargs.get("mmr_threshold")
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise InvalidArgument(f"mmr_threshold is in [0, 1] (1 = relevance only, 0 = diversity only), got {threshold}")
+        prefetch = kwargs.get("mmr_prefetch_k") or int(k * kwargs.get("mmr_prefetch_factor", MMR_PREFETCH_FACTOR))
+        if prefetch < 1:
+            raise InvalidArgument(f"mmr_prefetch_k must be >= 1, got {prefetch}")
+        (space, vector), = vectors.items()
+        hits = self._index.run(SearchRequest("", vectors, k=max(k, prefetch), mode=SearchMode.DENSE, filters=where))
+        stored = self._index.vectors([h.chunk.id for h in hits], space)
+        hits = [h for h in hits if h.chunk.id in stored]
+        scores, ids = get_top_k_mmr_embeddings(
+            np.asarray(vector, dtype=np.float32).tolist(), [stored[h.chunk.id].tolist() for h in hits],
+            similarity_top_k=k, embedding_ids=[h.chunk.id for h in hits], mmr_threshold=threshold,
+        )
+        by_id = {h.chunk.id: h.chunk for h in hits}
+        return VectorStoreQueryResult(
+            nodes=[chunk_to_node(by_id[i]) for i in ids],
+            similarities=[min(1.0, max(0.0, (1.0 + float(s)) / 2.0)) for s in scores],
+            ids=list(ids),
         )
 
     def _query_vectors(self, query: VectorStoreQuery, mode: SearchMode, text: str) -> dict[str, np.ndarray]:

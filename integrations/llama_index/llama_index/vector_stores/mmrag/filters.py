@@ -2,7 +2,8 @@
 
 Every operator with a meaning in mmrag's filter algebra maps onto it (``==``,
 ``!=``, ``>``, ``>=``, ``<``, ``<=``, ``in``, ``nin``, ``text_match`` as a
-case-sensitive substring), conditions map to ``And``,
+case-sensitive substring, ``is_empty`` as mmrag's missing-or-null ``Eq(key, None)``;
+an empty string or list is a value there), conditions map to ``And``,
 ``Or`` and, for ``NOT``, "none of these" (as LlamaIndex's own in-memory store
 reads it), nested filters nest. ``!=``, ``nin`` and ``NOT`` keep nodes that lack
 the key, as LlamaIndex's in-memory filters do. Anything else raises naming what
@@ -17,7 +18,7 @@ from mmrag import And, Eq, Filter, In, Match, Not, Or, Range
 from mmrag.errors import FilterError
 
 _RANGES = {FilterOperator.GT: "gt", FilterOperator.GTE: "gte", FilterOperator.LT: "lt", FilterOperator.LTE: "lte"}
-SUPPORTED = ("==", "!=", ">", ">=", "<", "<=", "in", "nin", "text_match")
+SUPPORTED = ("==", "!=", ">", ">=", "<", "<=", "in", "nin", "text_match", "is_empty")
 
 
 def to_mmrag_filters(filters: MetadataFilters | None) -> Filter | None:
@@ -53,4 +54,6 @@ def _part(f: MetadataFilter | MetadataFilters) -> Filter | None:
         return values if op is FilterOperator.IN else Not(values)
     if op is FilterOperator.TEXT_MATCH:
         return Match(key, value)
+    if op is FilterOperator.IS_EMPTY:
+        return Eq(key, None)
     raise FilterError(f"filter '{key}': operator {op.value!r} is not supported; use {', '.join(SUPPORTED)}")
