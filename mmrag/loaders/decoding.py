@@ -115,31 +115,35 @@ def fit_render_scale(width_pt: float, height_pt: float, scale: float, max_pixels
     return fitted if min(width_pt, height_pt) * fitted >= 1 else None
 
 
-def page_render_scale(pdf_page, path: Path, page: int, scale: float) -> float:  # pdf_page: pypdfium2.PdfPage
+def page_render_scale(
+    pdf_page, path: Path, page: int, scale: float, max_pixels: int = MAX_IMAGE_PIXELS
+) -> float:  # pdf_page: pypdfium2.PdfPage
     """The scale ``pdf_page`` will be rendered at: ``scale``, or less to stay within
-    ``MAX_IMAGE_PIXELS``. The size is pdfium's own (MediaBox/CropBox in points;
+    ``max_pixels``. The size is pdfium's own (MediaBox/CropBox in points;
     pdfium ignores /UserUnit, so that is what it allocates). Raises
     ``RenderTooLargeError`` when no scale fits."""
     width, height = pdf_page.get_size()
-    fitted = fit_render_scale(width, height, scale)
+    fitted = fit_render_scale(width, height, scale, max_pixels)
     if fitted is None:
         raise RenderTooLargeError(
             path,
             f"page {page} is {width:,.0f} x {height:,.0f} points: too large to render within "
-            f"{MAX_IMAGE_PIXELS:,} pixels at any legible scale",
+            f"{max_pixels:,} pixels at any legible scale",
         )
     return fitted
 
 
-def render_open_page(pdf, path: Path, page: int, scale: float) -> Image.Image:  # pdf: pypdfium2.PdfDocument
+def render_open_page(
+    pdf, path: Path, page: int, scale: float, max_pixels: int = MAX_IMAGE_PIXELS
+) -> Image.Image:  # pdf: pypdfium2.PdfDocument
     """Render a page of an already open pdfium document (the loader keeps one open),
-    at ``scale`` or the largest smaller scale within ``MAX_IMAGE_PIXELS``."""
+    at ``scale`` or the largest smaller scale within ``max_pixels``."""
     import pypdfium2 as pdfium
 
     try:
         pdf_page = pdf[page - 1]
         try:
-            bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale))
+            bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale, max_pixels))
             return bitmap.to_pil()
         finally:
             pdf_page.close()

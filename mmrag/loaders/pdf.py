@@ -116,6 +116,7 @@ class PdfLoader(Loader):
     ocr: bool = True
     ocr_min_chars: int = 30  # a text layer shorter than this is taken for a scan
     render_scale: float = OCR_RENDER_SCALE  # for the OCR render
+    ocr_max_pixels: int = OCR_MAX_PIXELS  # the OCR render's cap: the page is rendered at the scale that fits
 
     name = "pdf"
     extensions = frozenset({".pdf"})
@@ -140,10 +141,9 @@ class PdfLoader(Loader):
                 scanned = len(text) < self.ocr_min_chars and (n_images > 0 or _content_size(page) > _BLANK_CONTENT_BYTES)
                 page_meta = dict(meta)
                 ocr_text = ""
-                ocr_fit = _render_fit(page, number, self.render_scale, OCR_MAX_PIXELS)[0] if scanned else None
-                if scanned and self.ocr and ocr_fit is not None:
+                if scanned and self.ocr and fitted is not None:  # no page render fits: its note says "no OCR"
                     if ocr_available():
-                        ocr_text = ocr_image(render_open_page(pdfium_doc, path, number, ocr_fit))
+                        ocr_text = self._ocr_page(pdfium_doc, page, path, number)
                         if ocr_text:
                             yield Element(modality=Modality.TEXT, text=ocr_text, metadata={**meta, "ocr": True}, **where)
                     else:
@@ -165,6 +165,19 @@ class PdfLoader(Loader):
                     )
         finally:
             pdfium_doc.close()
+
+    def _ocr_page(self, pdfium_doc, page, path: Path, number: int) -> str:  # pdfium_doc: pypdfium2.PdfDocument
+        """The OCR text of a scanned page, read from a render made directly at the
+        scale that fits ``ocr_max_pixels`` (never a full-size render shrunk
+        afterwards: the bitmap is allocated whole). A smaller scale than asked is
+        said on the file's report line."""
+        fitted, note = _render_fit(page, number, self.render_scale, self.ocr_max_pixels, use="OCR")
+        if note:
+            file_note(note)
+        if fitted is None:
+            return ""
+        # pdfium checks its own page size against the same cap (pypdf's box may be broken)
+        return ocr_image(render_open_page(pdfium_doc, path, number, fitted, self.ocr_max_pixels))
 
 
 # pdfium ends lines with CRLF and marks a word hyphenated across a line end with
@@ -191,22 +204,27 @@ def _text_layer(pdfium_doc, path: Path, number: int) -> str:  # pdfium_doc: pypd
     return text.strip()
 
 
-def _render_fit(page, number: int, scale: float, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[float | None, str | None]:
+def _render_fit(
+    page, number: int, scale: float, max_pixels: int = MAX_IMAGE_PIXELS, use: str = "page image"
+) -> tuple[float | None, str | None]:
     """The scale page ``number`` renders at within ``max_pixels`` (None: not
-    rendered at all) and a note when that is not ``scale``. Decided from the page
-    box before anything is allocated; pdfium renders the CropBox in points."""
+    rendered at all) and a note when that is not ``scale``; ``use`` is what the
+    render is for ("page image" or "OCR"), named in the note. Decided from the
+    page box before anything is allocated; pdfium renders the CropBox in points."""
     try:
         width, height = float(page.cropbox.width), float(page.cropbox.height)
     except Exception:  # a broken box: pdfium's own size is checked again at render time
         return scale, None
     fitted = fit_render_scale(abs(width), abs(height), scale, max_pixels)
     if fitted is None:
+        lost = "it has no page image and no OCR" if use == "page image" else "it is not OCR'd"
         return None, (
             f"page {number} is {abs(width):,.0f} x {abs(height):,.0f} points: too large to render within "
-            f"{max_pixels:,} pixels, so it has no page image and no OCR"
+            f"{max_pixels:,} pixels, so {lost}"
         )
     if fitted < scale:
-        return fitted, f"page {number} rendered at {fitted:.3g}x instead of {scale:g}x to stay within {max_pixels:,} pixels"
+        done = "rendered" if use == "page image" else "OCR'd from a render"
+        return fitted, f"page {number} {done} at {fitted:.3g}x instead of {scale:g}x to stay within {max_pixels:,} pixels"
     return fitted, None
 
 

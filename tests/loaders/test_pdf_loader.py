@@ -173,3 +173,38 @@ def test_huge_pages_render_within_the_cap_or_are_skipped_with_a_note(tmp_path: P
     assert open_image(ImageRef(str(path), ImageKind.PAGE_RENDER, page=2)).size == (1200, 1600)
     assert "decode_note" not in next(e for e in elements if e.page == 2).metadata
     assert not [e for e in elements if e.page == 3]  # no scale fits: nothing rendered, nothing allocated
+
+
+@needs_ocr
+def test_a_huge_scan_is_ocrd_from_a_render_made_at_the_capped_scale_with_a_note(tmp_path: Path, monkeypatch) -> None:
+    """A scanned page of 40,000 x 15,000 points: OCR reads a render made directly
+    at the scale that fits its cap (not a 64 MP page image shrunk afterwards), the
+    text is still found, and the file's report line says the scale was lowered."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    from mmrag.loaders.library_notes import capture
+    from tests.mixed_files import text_picture
+
+    path = tmp_path / "poster.pdf"
+    c = canvas.Canvas(str(path), pagesize=(40_000, 15_000), invariant=1)
+    c.drawImage(ImageReader(text_picture(["Invoice 4471 for copper wire"], (800, 300), 34)), 0, 0, 40_000, 15_000)
+    c.showPage()
+    c.save()
+    sizes: list[tuple[int, int]] = []
+    real_render = pdf_module.render_open_page
+
+    def recording_render(*args, **kwargs):
+        image = real_render(*args, **kwargs)
+        sizes.append(image.size)
+        return image
+
+    monkeypatch.setattr(pdf_module, "render_open_page", recording_render)
+    cap = 400_000  # small, so the test's OCR pass is quick; the default is OCR_MAX_PIXELS
+    with capture() as notes:
+        elements = list(PdfLoader(render_pages=False, ocr_max_pixels=cap).load(path, str(path)))
+    [(width, height)] = sizes  # one render, for OCR
+    assert width * height <= cap and width * height > 0.95 * cap
+    assert "page 1 OCR'd from a render at 0.0258x instead of 1x to stay within 400,000 pixels" in notes.loader_notes
+    [ocr] = [e for e in elements if e.metadata.get("ocr")]
+    assert "Invoice 4471" in ocr.text
