@@ -18,11 +18,12 @@ from tests.hostile_files import ONE_SQUARE, MiB, write_deck_bomb, write_sized_pd
 from tests.mixed_files import write_deck
 
 # Torch, MiniLM, rapidocr and the Milvus client take ~0.63 GB before any file is read;
-# each of these inputs took the process past 8 GB before it was bounded. Measured
-# alone, one capped 64 MP page render peaks the process at ~1.55 GB; the whole folder
-# peaked at 1.9-2.4 GB across runs (allocator state), so the bound leaves headroom
-# while still failing loudly on any unbounded decode.
-PEAK_RSS_BOUND_MB = 3072
+# each of these inputs took the process past 8 GB before it was bounded. The scanned
+# pages are OCR'd from renders made directly at <= 8 MP (never a 64 MP page image).
+# Measured 2026-12-02, 5 runs at load average 8-17 on 2 cores: 1,507-1,575 MB (earlier
+# runs saw 1.9-2.4 GB, allocator state). 2,560 MB is ~60% over the runs measured and
+# ~7% over the worst seen, and still fails loudly on any unbounded decode.
+PEAK_RSS_BOUND_MB = 2560
 
 _CHILD = """
 import json, resource, sys
@@ -43,7 +44,7 @@ def sparse_text(path: Path, head: bytes, size: int) -> Path:
 
 
 @pytest.mark.slow
-def test_the_five_memory_cases_fail_named_under_a_fixed_rss_bound(tmp_path: Path) -> None:
+def test_the_five_memory_cases_fail_named_under_a_fixed_rss_bound(tmp_path: Path, record_testsuite_property) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     write_sized_pdf(folder / "mediabox.pdf", [(200_000, 200_000, 1)], ONE_SQUARE)
@@ -60,6 +61,10 @@ def test_the_five_memory_cases_fail_named_under_a_fixed_rss_bound(tmp_path: Path
     )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
+    # The measured peak, for the record: a suite property in the JUnit XML (--junitxml; a
+    # per-test record_property is not written in pytest's default xunit2 format), and -rA's output.
+    record_testsuite_property("memory_cases_peak_rss_mb", round(result["peak_mb"]))
+    print(f"peak RSS {result['peak_mb']:.0f} MB (bound {PEAK_RSS_BOUND_MB} MB)")
     files = {Path(f["path"]).name: f for f in result["report"]["files"]}
     assert files["bomb.pptx"]["status"] == "failed"
     assert "'ppt/slides/slide1.xml'" in files["bomb.pptx"]["reason"]
@@ -69,5 +74,6 @@ def test_the_five_memory_cases_fail_named_under_a_fixed_rss_bound(tmp_path: Path
     assert files["cue.srt"]["reason"].startswith("text file too large: 100.0 MB is over the limit of 64 MB")
     assert "page 1 rendered at 0.04x instead of 2x to stay within 64,000,000 pixels" in files["mediabox.pdf"]["notes"]
     assert "page 1 rendered at 0.556x instead of 2x to stay within 64,000,000 pixels" in files["userunit.pdf"]["notes"]
+    assert "page 1 OCR'd from a render at 0.0141x instead of 1x to stay within 8,000,000 pixels" in files["mediabox.pdf"]["notes"]
     assert files["good.txt"]["status"] == files["good.md"]["status"] == "ingested"
-    assert result["peak_mb"] < PEAK_RSS_BOUND_MB, f"peak RSS {result['peak_mb']:.0f} MB"
+    assert result["peak_mb"] < PEAK_RSS_BOUND_MB, f"peak RSS {result['peak_mb']:.0f} MB over the bound of {PEAK_RSS_BOUND_MB} MB"
