@@ -167,7 +167,7 @@ def ingest(
 
         if engine is Engine.DAFT:
             speech = Speech(asr_model, asr_language, retranscribe)
-            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step, speech)
+            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step, speech, max_file_mb)
         else:
             index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
             index.max_file_mb = max_file_mb
@@ -186,7 +186,7 @@ def ingest(
 
 def _ingest_daft(
     paths: list[Path], store: str, collection: str, model: str | None, workers: int | None, ray_address: str | None,
-    prune: bool, step: ProgressHook, speech: Speech,
+    prune: bool, step: ProgressHook, speech: Speech, max_file_mb: float = DEFAULT_MAX_FILE_MB,
 ) -> IngestReport:
     from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
@@ -198,7 +198,10 @@ def _ingest_daft(
         transcriber = speech.transcriber(opened)
     finally:
         opened.close()
-    engine = DaftIngestor(config, spaces, workers=workers, ray_address=ray_address, asr=transcriber.spec() if transcriber else None)
+    engine = DaftIngestor(
+        config, spaces, workers=workers, ray_address=ray_address, asr=transcriber.spec() if transcriber else None,
+        max_file_mb=max_file_mb,
+    )
     return engine.run(paths, on_file=step, prune=prune, retranscribe=speech.retranscribe)
 
 

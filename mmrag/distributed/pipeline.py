@@ -52,6 +52,7 @@ from mmrag.ingest import (
     loaders_for,
     prepare,
 )
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
 from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
 from mmrag.loaders import Loader
 from mmrag.stores import VectorStore, open_store
@@ -125,16 +126,21 @@ def _loaders(spaces: EmbeddingSpaces, asr: AsrSpec | None) -> list[Loader]:
 
 
 class _Prepare:
-    """Loads and chunks files; one tokenizer (and ASR model) per worker."""
+    """Loads and chunks files within the run's per-file budget; one tokenizer
+    (and ASR model) per worker."""
 
-    def __init__(self, spaces: SpacesFactory, window: WindowOptions, asr: AsrSpec | None = None) -> None:
+    def __init__(
+        self, spaces: SpacesFactory, window: WindowOptions, asr: AsrSpec | None = None,
+        max_file_mb: float | None = DEFAULT_MAX_FILE_MB,
+    ) -> None:
         built = spaces()
         self.chunker = Chunker(built.tokenizer, window)
         self.loaders = _loaders(built, asr)
+        self.max_file_mb = max_file_mb
 
     @daft.method(return_dtype=PREPARED)
     def __call__(self, path: str, source: str, doc_id: str, size: int, mtime_ns: int) -> dict[str, Any]:
-        result = prepare(self.chunker, _state(path, source, doc_id, size, mtime_ns), self.loaders)
+        result = prepare(self.chunker, _state(path, source, doc_id, size, mtime_ns), self.loaders, self.max_file_mb)
         if isinstance(result, FileOutcome):
             return {"status": result.status.value, "reason": result.reason, "notes": list(result.notes), "sha256": None, "chunks": []}
         return {
@@ -221,7 +227,8 @@ class DaftIngestor:
     ``spaces`` is a picklable factory (a module-level function or a
     ``functools.partial``) so every worker builds, and loads, its own models.
     ``workers`` is the number of instances of each stage (processes on the
-    local runner, actors on Ray); None lets Daft choose.
+    local runner, actors on Ray); None lets Daft choose. ``max_file_mb`` is the
+    per-file budget every worker applies, as ``Ingestor``'s (None: no limit).
     """
 
     store: StoreConfig
@@ -230,14 +237,19 @@ class DaftIngestor:
     workers: int | None = None
     ray_address: str | None = None
     asr: AsrSpec | None = None  # the ASR model of audio and video (built on each worker from this spec)
+    max_file_mb: float | None = DEFAULT_MAX_FILE_MB
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
             raise InvalidArgument(f"workers must be >= 1, got {self.workers}")
+        self.max_file_mb = check_budget(self.max_file_mb)
 
     def _driver(self) -> Ingestor:
         spaces = self.spaces()
-        return Ingestor(self.store.open(), spaces, Chunker(spaces.tokenizer, self.window), loaders=_loaders(spaces, self.asr))
+        return Ingestor(
+            self.store.open(), spaces, Chunker(spaces.tokenizer, self.window), loaders=_loaders(spaces, self.asr),
+            max_file_mb=self.max_file_mb,
+        )
 
     def plan(self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False) -> Plan:
         """What ``run`` would do, writing nothing (decided on the driver, as for ``Ingestor``)."""
@@ -319,7 +331,7 @@ class DaftIngestor:
             }
         )
         many = {} if self.workers is None else {"max_concurrency": self.workers}
-        prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window, self.asr)
+        prepare_udf = daft.cls(**many)(_Prepare)(self.spaces, self.window, self.asr, self.max_file_mb)
         embed_cls = daft.cls(**many)(_Embed)
         cols = [df[c] for c in ("path", "source", "doc_id", "size", "mtime_ns")]
         df = df.with_column("prepared", prepare_udf(*cols))

@@ -93,15 +93,25 @@ def test_daft_engine_matches_single_process(tmp_path, text_embedder):
 
 
 @pytest.mark.slow
-def test_bad_files_fail_alone_on_the_daft_engine(tmp_path):
-    (tmp_path / "ok.txt").write_text("Owls hunt at night with silent feathers.\n")
-    (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
-    (tmp_path / "x.bin").write_bytes(b"\x00\x01")
-    report = DaftIngestor(StoreConfig(str(tmp_path / "s.db"), "bad"), workers=1).run([tmp_path])
-    by_name = {Path(f.path).name: f for f in report.files}
-    assert by_name["ok.txt"].status is Status.INGESTED and by_name["ok.txt"].chunks == 1
-    assert by_name["bad.pdf"].status is Status.FAILED and "corrupt PDF" in by_name["bad.pdf"].reason
-    assert by_name["x.bin"].status is Status.SKIPPED and "unsupported" in by_name["x.bin"].reason
+def test_bad_files_fail_alone_on_the_daft_engine_within_the_cli_budget(tmp_path):
+    """Through the CLI: bad files fail alone on the workers, and --max-file-mb is
+    the budget the workers apply (a 20 KB file over a 10 KB budget is refused)."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "ok.txt").write_text("Owls hunt at night with silent feathers.\n")
+    (data / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
+    (data / "x.bin").write_bytes(b"\x00\x01")
+    (data / "big.txt").write_text("Moss grows on the north side of trees. " * 512)  # ~20 KB
+    args = ["ingest", str(data), "--engine", "daft", "--workers", "1", "--store", str(tmp_path / "s.db"), "--json"]
+    result = runner.invoke(app, [*args, "--max-file-mb", "0.01"])
+    assert result.exit_code == 1, result.output
+    by_name = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
+    assert by_name["ok.txt"]["status"] == "ingested" and by_name["ok.txt"]["chunks"] == 1
+    assert by_name["bad.pdf"]["status"] == "failed" and "corrupt PDF" in by_name["bad.pdf"]["reason"]
+    assert by_name["x.bin"]["status"] == "skipped" and "unsupported" in by_name["x.bin"]["reason"]
+    assert by_name["big.txt"]["status"] == "failed"
+    assert by_name["big.txt"]["reason"].startswith("file too large: ")
+    assert "the limit is 0.01 MB per file: raise it with --max-file-mb" in by_name["big.txt"]["reason"]
 
 
 def test_ray_with_a_lite_file_is_refused_before_anything_starts(tmp_path):
