@@ -108,6 +108,9 @@ class LazyModel:
 
     def load(self) -> None:
         """Load the model now rather than on first use (quietly: see ``quiet_loading``)."""
+        self._ensure_model()
+
+    def _ensure_model(self) -> None:
         if self._model is None:
             from mmrag.embedding.loading import model_errors
 
@@ -116,8 +119,8 @@ class LazyModel:
 
     @property
     def model(self) -> Any:
-        """The loaded model."""
-        self.load()
+        """The loaded model (the full one, also where ``load`` prepares a lighter query path)."""
+        self._ensure_model()
         return self._model
 
 

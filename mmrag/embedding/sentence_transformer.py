@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mmrag.embedding.base import Embedder, LazyModel, apply_instruction, l2_normalize
+
+if TYPE_CHECKING:
+    from mmrag.embedding.numpy_bert import NumpyBert
 
 DEFAULT_TEXT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -23,6 +28,22 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+def local_folder(model: str) -> Path | None:
+    """The folder holding ``model`` on this machine: a path, the packaged MiniLM, or a hub id
+    already in the Hugging Face cache (nothing is downloaded); None otherwise."""
+    path = Path(resolve_model_path(model)).expanduser()
+    if path.is_dir():
+        return path
+    if model.count("/") != 1:
+        return None
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=True))
+    except Exception:  # not cached, or no hub client: sentence-transformers finds (or downloads) it
+        return None
+
+
 class SentenceTransformerEmbedder(LazyModel, Embedder):
     """Pooled text vectors from a sentence-transformers model.
 
@@ -36,6 +57,11 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
 
     ``query_instruction``/``document_instruction`` are prefixes (e5/bge style) or
     templates holding ``{text}``; ``prompt_name`` picks a prompt saved with the model instead.
+
+    Queries of a plain BERT folder (MiniLM, bge, e5 and the like: see ``st_folder``) are embedded
+    by ``NumpyBert`` without importing sentence-transformers or torch, so a cold search starts
+    in well under a second; documents, and every folder with more in it, go through
+    sentence-transformers. ``fast_queries=False`` sends queries there too.
     """
 
     def __init__(
@@ -48,6 +74,7 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
         document_instruction: str | None = None,
         query_prompt_name: str | None = None,
         document_prompt_name: str | None = None,
+        fast_queries: bool = True,
     ) -> None:
         super().__init__(
             batch_size=batch_size,
@@ -58,6 +85,36 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
         self.device = device
         self.query_prompt_name = query_prompt_name
         self.document_prompt_name = document_prompt_name
+        self.fast_queries = fast_queries
+
+    @cached_property
+    def query_encoder(self) -> NumpyBert | None:
+        """The encoder queries use without sentence-transformers, or None where this model needs it
+        (the folder holds a module or setting ``NumpyBert`` does not reproduce, or is not on disk)."""
+        from mmrag.embedding.st_folder import Unsupported, read_plan
+
+        folder = local_folder(self.model_name) if self.fast_queries else None
+        if folder is None:
+            return None
+        try:
+            plan = read_plan(folder)
+            if self.query_prompt_name is not None and self.query_prompt_name not in plan.prompts:
+                return None  # sentence-transformers raises its own error for the unknown name
+            from mmrag.embedding.numpy_bert import NumpyBert
+
+            return NumpyBert(plan)
+        except (Unsupported, ImportError, OSError, ValueError):  # sentence-transformers loads it, or says why not
+            return None
+
+    def _queries_fast(self) -> bool:
+        """Queries skip sentence-transformers unless its model is loaded anyway (then it serves both)."""
+        return self._model is None and self.query_encoder is not None
+
+    def load(self) -> None:
+        """Load what queries need now rather than on first use: the numpy encoder where the folder
+        allows it, else the sentence-transformers model (documents load that on first use)."""
+        if not self._queries_fast():
+            super().load()
 
     def _load(self) -> None:
         from sentence_transformers import SentenceTransformer
@@ -71,10 +128,14 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
 
     @property
     def max_tokens(self) -> int:
+        if self._queries_fast():
+            return self.query_encoder.plan.max_length
         return int(self.model.max_seq_length)
 
     @property
     def dim(self) -> int:
+        if self._queries_fast():
+            return self.query_encoder.plan.dim
         return int(self.model.get_embedding_dimension())
 
     def _embed_texts(self, texts: list[str], *, query: bool) -> np.ndarray:
@@ -82,6 +143,9 @@ class SentenceTransformerEmbedder(LazyModel, Embedder):
         prompt_name = self.query_prompt_name if query else self.document_prompt_name
         if instruction and "{text}" in instruction:  # a template: format here; a plain prefix goes to encode()
             texts, instruction = [apply_instruction(instruction, t) for t in texts], None
+        if query and self._queries_fast():
+            prompt = self.query_encoder.plan.prompt(instruction, prompt_name)
+            return l2_normalize(self.query_encoder.encode([(prompt or "") + t for t in texts]))
         vectors = self.model.encode(
             texts,
             prompt=instruction,

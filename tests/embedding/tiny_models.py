@@ -169,3 +169,29 @@ def build_colbert(folder: Path, projection: bool = True) -> Path:
     config.save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
+
+
+def build_sentence_bert(folder: Path, pooling: str = "mean", *, dense: bool = False, seed: int = 0) -> Path:
+    """A tiny random BERT saved as a sentence-transformers folder (Transformer, Pooling, Normalize),
+    with saved query/document prompts; ``dense`` adds a Dense layer the numpy query path does not run."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Pooling
+    from transformers import BertConfig, BertModel
+
+    from sentence_transformers.base.modules import Normalize, Transformer
+
+    torch.manual_seed(seed)
+    tok = minilm_tokenizer()
+    config = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, max_position_embeddings=64, pad_token_id=tok.pad_token_id)
+    base = folder / "hf"
+    BertModel(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    transformer = Transformer(str(base), max_seq_length=48)
+    modules = [transformer, Pooling(32, pooling_mode=pooling)]
+    if dense:
+        modules.append(Dense(32, 16))
+    model = SentenceTransformer(modules=[*modules, Normalize()], prompts={"query": "find: ", "document": "text: "})
+    model.save(str(folder / "st"))
+    return folder / "st"
