@@ -65,19 +65,45 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def pipeline_fingerprint(specs: Mapping[str, EmbedderSpec], window: WindowOptions, asr: AsrSpec | None = None) -> str:
+def pipeline_fingerprint(
+    specs: Mapping[str, EmbedderSpec], window: WindowOptions, asr: AsrSpec | None = None, *, speech: bool = False
+) -> str:
     """What, besides the file's bytes, decides its chunks and vectors: the models
-    of every space, the chunk window, the ASR model (only when there is one, so
-    collections without speech keep their fingerprint) and the mmrag version (a
-    new release may load or chunk a file differently). A change re-loads the
-    file; chunks whose ids did not change are not embedded again."""
+    of every space, the chunk window, the ASR model (when there is one, or with
+    ``speech`` even when there is none: so collections without speech keep their
+    fingerprint) and the mmrag version (a new release may load or chunk a file
+    differently). A change re-loads the file; chunks whose ids did not change
+    are not embedded again."""
     parts: dict[str, Any] = {
         "spaces": {s: json.loads(spec.to_json()) for s, spec in sorted(specs.items())}, "window": asdict(window),
         "mmrag": __version__,
     }
-    if asr is not None:
-        parts["asr"] = json.loads(asr.to_json())
+    if asr is not None or speech:
+        parts["asr"] = json.loads(asr.to_json()) if asr is not None else None
     return json.dumps(parts, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprints:
+    """A run's fingerprint in its two forms: ``plain`` for a file whose chunks no
+    ASR model decides, ``speech`` (with the run's ASR model, or its lack) for a
+    media file whose speech was transcribed, or waits for a model. A file is
+    recorded under the form that applies to it, so a new ASR model re-reads only
+    the media files whose transcript came from ASR."""
+
+    plain: str
+    speech: str
+
+    @classmethod
+    def of(cls, specs: Mapping[str, EmbedderSpec], window: WindowOptions, asr: AsrSpec | None) -> Fingerprints:
+        return cls(pipeline_fingerprint(specs, window), pipeline_fingerprint(specs, window, asr, speech=True))
+
+    def accepts(self, recorded: str) -> bool:
+        """Whether an entry recorded under ``recorded`` was made as this run would make it."""
+        return recorded in (self.plain, self.speech)
+
+    def for_file(self, uses_asr: bool) -> str:
+        return self.speech if uses_asr else self.plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +153,14 @@ class Change(str, Enum):
 
 
 def classify(
-    entry: ManifestEntry | None, size: int, mtime_ns: int, fingerprint: str, sha256: str | None
+    entry: ManifestEntry | None, size: int, mtime_ns: int, fingerprint: Fingerprints, sha256: str | None
 ) -> Change:
     """Pure decision for one file. ``sha256`` is None when the caller has not
     hashed the file: then a size/mtime mismatch that only a hash could settle
     raises ``LookupError`` (callers hash only when they must)."""
     if entry is None:
         return Change.ADD
-    if entry.fingerprint != fingerprint:
+    if not fingerprint.accepts(entry.fingerprint):
         return Change.REPLACE
     if entry.size == size and entry.mtime_ns == mtime_ns:
         return Change.UNCHANGED
@@ -145,7 +171,7 @@ def classify(
     return Change.TOUCH if sha256 == entry.sha256 else Change.REPLACE
 
 
-def decide(state: FileState, entry: ManifestEntry | None, fingerprint: str) -> tuple[Change, FileState]:
+def decide(state: FileState, entry: ManifestEntry | None, fingerprint: Fingerprints) -> tuple[Change, FileState]:
     """``classify`` that hashes the file only when size and mtime cannot settle it."""
     try:
         return classify(entry, state.size, state.mtime_ns, fingerprint, None), state

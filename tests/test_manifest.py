@@ -19,14 +19,14 @@ from mmrag.chunking import WindowOptions
 from mmrag.cli import app
 from mmrag.index import Index
 from mmrag.ingest import Status, doc_id_for
-from mmrag.manifest import Change, FileState, ManifestEntry, classify, pipeline_fingerprint
+from mmrag.manifest import Change, FileState, Fingerprints, ManifestEntry, classify, pipeline_fingerprint
 from mmrag.stores.milvus.manifest import MilvusManifest
 
 runner = CliRunner()
-FP = "fp"
+FP = Fingerprints("fp", "fp with asr")  # a file's entry is recorded under one of the two
 
 
-def entry(size: int = 10, mtime_ns: int = 100, sha256: str = "aa", fingerprint: str = FP) -> ManifestEntry:
+def entry(size: int = 10, mtime_ns: int = 100, sha256: str = "aa", fingerprint: str = FP.plain) -> ManifestEntry:
     return ManifestEntry("d", "/x", "x", size, mtime_ns, sha256, 1, fingerprint, 0.0)
 
 
@@ -38,7 +38,8 @@ def entry(size: int = 10, mtime_ns: int = 100, sha256: str = "aa", fingerprint: 
         (entry(), 11, 200, None, Change.REPLACE),  # size differs: no hash needed
         (entry(), 10, 200, "aa", Change.TOUCH),  # same bytes, new mtime
         (entry(), 10, 200, "bb", Change.REPLACE),
-        (entry(fingerprint="other"), 10, 100, None, Change.REPLACE),  # models or chunking changed
+        (entry(fingerprint="other"), 10, 100, None, Change.REPLACE),  # models, chunking or ASR model changed
+        (entry(fingerprint=FP.speech), 10, 100, None, Change.UNCHANGED),  # transcribed with this run's ASR model
     ],
 )
 def test_classify(known, size, mtime, sha, change):

@@ -19,8 +19,7 @@ from mmrag.errors import InvalidArgument
 from mmrag.index import Index
 from mmrag.ingest import Ingestor, Status
 from mmrag.ingest.overlap import PrepareAhead
-from mmrag.loaders import Loader
-from mmrag.loaders.sidecars import video_of
+from mmrag.loaders import Loader, video_of
 from mmrag.types import Element
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "data"

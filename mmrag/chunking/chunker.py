@@ -158,12 +158,25 @@ class Chunker:
         cues = [e for e in items if e.modality is Modality.TEXT]
         frames = [e for e in items if e.modality is not Modality.TEXT]
         windows = transcript_windows(cues, self.tokenizer, self.options) if cues else []
-        text_ids = [stable_id(doc_id, "transcript", w.start, w.end, w.text) for w in windows]
-        frame_ids = [
+        merged = _merged_metadata(cues)
+        # The ASR model is part of a window's id: a new model that hears the same words
+        # still rewrites the chunk, so its asr_model label says which model it came from.
+        asr = (merged["asr_model"],) if merged.get("asr_model") else ()
+        own_text = [stable_id(doc_id, "transcript", w.start, w.end, w.text, *asr) for w in windows]
+        own_frame = [
             stable_id(doc_id, "keyframe", f.image.to_dict() if f.image else None, f.start, f.end, f.text, f.metadata.get("sha1"))
             for f in frames
         ]
-        merged = _merged_metadata(cues)
+        # Each side's id also names what it links to, so a chunk whose links changed (new
+        # speech over the same slide) is rewritten rather than kept with stale ids.
+        text_ids = [
+            _linked(i, [j for f, j in zip(frames, own_frame) if _overlaps(w.start, w.end, f.start, f.end)])
+            for w, i in zip(windows, own_text)
+        ]
+        frame_ids = [
+            _linked(i, [j for w, j in zip(windows, own_text) if _overlaps(w.start, w.end, f.start, f.end)])
+            for f, i in zip(frames, own_frame)
+        ]
         for chunk_id, window in zip(text_ids, windows):
             on_screen = [i for f, i in zip(frames, frame_ids) if _overlaps(window.start, window.end, f.start, f.end)]
             metadata = {
@@ -211,6 +224,11 @@ def _chunk_of(
         end=end,
         metadata=metadata,
     )
+
+
+def _linked(own: str, links: list[str]) -> str:
+    """A chunk's id from its own content id and the content ids it links to (itself when none)."""
+    return stable_id(own, *links) if links else own
 
 
 def _overlaps(a0: float, a1: float, b0: float | None, b1: float | None) -> bool:

@@ -53,7 +53,7 @@ from mmrag.ingest import (
     prepare,
 )
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
-from mmrag.manifest import LOOKUP_BATCH, FileState, open_manifest
+from mmrag.manifest import LOOKUP_BATCH, FileState, Fingerprints, open_manifest
 from mmrag.loaders import Loader
 from mmrag.stores import VectorStore, open_store
 from mmrag.types import Chunk
@@ -173,7 +173,7 @@ class _Embed:
 class _Commit:
     """Writes each source (chunks, then its manifest entry); one store client per worker."""
 
-    def __init__(self, store: StoreConfig, fingerprint: str, dims: dict[str, int]) -> None:
+    def __init__(self, store: StoreConfig, fingerprint: Fingerprints, dims: dict[str, int]) -> None:
         self.store = store.open()
         self.manifest = open_manifest(self.store)
         self.fingerprint = fingerprint
@@ -318,7 +318,7 @@ class DaftIngestor:
         return report
 
     def _pipeline(
-        self, todo: list[tuple[int, FileState]], fingerprint: str, dims: dict[str, int], *, commit: bool
+        self, todo: list[tuple[int, FileState]], fingerprint: Fingerprints, dims: dict[str, int], *, commit: bool
     ) -> daft.DataFrame:
         df = daft.from_pydict(
             {

@@ -33,12 +33,12 @@ from mmrag.manifest import (
     LOOKUP_BATCH,
     Change,
     FileState,
+    Fingerprints,
     Manifest,
     ManifestEntry,
     decide,
     is_under,
     open_manifest,
-    pipeline_fingerprint,
 )
 from mmrag.stores.base import VectorStore, check_specs
 
@@ -93,12 +93,13 @@ class Ingestor:
         return None
 
     @property
-    def fingerprint(self) -> str:
-        return pipeline_fingerprint(self.spaces.specs(), self.chunker.options, self.asr)
+    def fingerprint(self) -> Fingerprints:
+        return Fingerprints.of(self.spaces.specs(), self.chunker.options, self.asr)
 
     def check_asr(self, *, retranscribe: bool = False, record: bool = False) -> None:
         """Refuse an ASR model other than the one the collection recorded, unless
-        ``retranscribe`` (the changed fingerprint then re-reads the files); with
+        ``retranscribe`` (the changed fingerprint then re-reads the media files
+        whose speech came from ASR, and only those); with
         ``record``, record this run's model (before any speech is written)."""
         from mmrag.asr.base import check_asr
 
@@ -185,7 +186,6 @@ class Ingestor:
         """Per file, in order: an outcome when it needs no loading (unchanged, or
         an error), else its state to ingest. One manifest look-up for the batch;
         a file is hashed only when size and mtime do not settle it."""
-        fingerprint = self.fingerprint
         out: list[FileState | FileOutcome] = []
         for path, verdict in self.classify(paths):
             if isinstance(verdict, FileOutcome):
@@ -195,7 +195,7 @@ class Ingestor:
             try:
                 if change is Change.TOUCH and self.manifest is not None and entry is not None:
                     # Same bytes under a new mtime: refresh the entry so the next run needs no hash.
-                    self.manifest.put([state.entry(entry.chunks, fingerprint)])
+                    self.manifest.put([state.entry(entry.chunks, entry.fingerprint)])
             except Exception as exc:
                 out.append(failure(str(path), exc))
                 continue

@@ -16,8 +16,9 @@ from mmrag.ingest.report import FileOutcome, Status, failure
 from mmrag.ingest.walk import walk
 from mmrag.loaders import Loader, default_loaders, find_loader
 from mmrag.loaders import library_notes
+from mmrag.loaders.media import speech_from_asr
 from mmrag.loaders.ocr import ocr_skipped_note
-from mmrag.manifest import FileState, Manifest, open_manifest
+from mmrag.manifest import FileState, Fingerprints, Manifest, ManifestEntry, open_manifest
 from mmrag.stores.base import VectorStore
 from mmrag.types import Chunk, stable_id
 
@@ -93,7 +94,7 @@ def prepare(
 
 
 def commit(
-    store: VectorStore, manifest: Manifest | None, fingerprint: str, prepared: Prepared, embed: Embed
+    store: VectorStore, manifest: Manifest | None, fingerprint: Fingerprints, prepared: Prepared, embed: Embed
 ) -> FileOutcome:
     """Write a prepared source: only chunks the store lacks are embedded and
     inserted, stale ones removed, and the manifest entry written LAST."""
@@ -101,7 +102,7 @@ def commit(
 
 
 def commit_many(
-    store: VectorStore, manifest: Manifest | None, fingerprint: str, prepared: Sequence[Prepared], embed: Embed
+    store: VectorStore, manifest: Manifest | None, fingerprint: Fingerprints, prepared: Sequence[Prepared], embed: Embed
 ) -> list[FileOutcome]:
     """``commit`` for several sources at the cost of about one: one look-up of
     what is stored, one embedding call for every new chunk, one insert for the
@@ -173,14 +174,22 @@ def _embed_jointly(embed: Embed, groups: list[list[Chunk]]) -> list[Mapping[str,
     return [{space: parts[n] for space, parts in split.items()} for n in range(len(groups))]
 
 
-def _record(manifest: Manifest | None, fingerprint: str, prepared: Sequence[Prepared], outcomes: dict[int, FileOutcome]) -> None:
-    """Manifest entries for the sources now stored in full, in one write; if it
-    fails, those sources are reported failed (their chunks are in place, so the
-    next run only writes the entries)."""
+def _record(
+    manifest: Manifest | None, fingerprint: Fingerprints, prepared: Sequence[Prepared], outcomes: dict[int, FileOutcome]
+) -> None:
+    """Manifest entries for the sources now stored in full, in one write, each
+    under the fingerprint that applies to it; if the write fails, those sources
+    are reported failed (their chunks are in place, so the next run only writes
+    the entries)."""
     done = [i for i, o in outcomes.items() if o.status in (Status.INGESTED, Status.UNCHANGED)]
     if manifest is None or not done:
         return
     try:
-        manifest.put([prepared[i].state.entry(len({c.id for c in prepared[i].chunks}), fingerprint) for i in done])
+        manifest.put([_entry(prepared[i], fingerprint) for i in done])
     except Exception as exc:
         outcomes.update({i: failure(prepared[i].state.source, exc) for i in done})
+
+
+def _entry(item: Prepared, fingerprint: Fingerprints) -> ManifestEntry:
+    uses_asr = any(speech_from_asr(c.metadata) for c in item.chunks)
+    return item.state.entry(len({c.id for c in item.chunks}), fingerprint.for_file(uses_asr))

@@ -20,6 +20,7 @@ from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.media import MediaLoader
 from mmrag.loaders.pdf import OCR_RENDER_SCALE, PdfLoader
 from mmrag.loaders.pptx import PptxLoader
+from mmrag.loaders.sidecars import sidecar_subtitles, video_of
 from mmrag.loaders.spreadsheet import XlsxLoader
 from mmrag.loaders.text import MarkdownLoader, TextLoader
 from mmrag.loaders.transcript import SrtLoader, VttLoader, WhisperJsonLoader
@@ -51,6 +52,8 @@ __all__ = [
     "find_loader",
     "load",
     "open_image",
+    "sidecar_subtitles",
+    "video_of",
 ]
 
 

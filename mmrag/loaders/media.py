@@ -13,7 +13,7 @@ while it was spoken, and each keyframe to its windows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,12 +33,21 @@ if TYPE_CHECKING:
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus"})
 NO_ASR = "audio needs an ASR model: pass --asr-model ID_OR_PATH"
+# Metadata of a video's keyframes when its speech was not transcribed for want of an ASR model.
+SPEECH_PENDING = "speech_pending"
 DEFAULT_MAX_SECONDS = 4 * 3600.0
 
 
 def _format_duration(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def speech_from_asr(metadata: Mapping[str, Any]) -> bool:
+    """Whether a chunk's text came from speech recognition (``asr_model``), or its
+    file's speech waits for an ASR model: a new ASR model re-reads such a file, and
+    only such (not a video whose speech is its subtitles, nor any other file)."""
+    return bool(metadata.get("asr_model") or metadata.get(SPEECH_PENDING))
 
 
 def moment(seconds: float) -> str:
@@ -103,6 +112,7 @@ class MediaLoader(Loader):
         unheard = info.has_audio and self.asr is None and not info.subtitle_codecs and sidecar_subtitles(path) is None
         if unheard:
             meta["decode_note"] = f"speech not transcribed: {NO_ASR}"
+            meta[SPEECH_PENDING] = True
         yield from self._keyframes(path, source, info, meta)
         yield from self._speech(path, source, info, None, required=False)
 
@@ -198,4 +208,6 @@ class MediaLoader(Loader):
                               start=round(cue.start, 3), end=round(max(cue.end, cue.start), 3), metadata=meta)
 
 
-__all__ = ["AUDIO_EXTENSIONS", "NO_ASR", "VIDEO_EXTENSIONS", "MediaLoader", "moment", "sidecar_subtitles"]
+__all__ = [
+    "AUDIO_EXTENSIONS", "NO_ASR", "VIDEO_EXTENSIONS", "MediaLoader", "moment", "sidecar_subtitles", "speech_from_asr",
+]

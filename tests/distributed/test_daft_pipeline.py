@@ -21,7 +21,7 @@ from mmrag.distributed import DaftIngestor, StoreConfig  # noqa: E402
 from mmrag.errors import StoreError  # noqa: E402
 from mmrag.index import Index  # noqa: E402
 from mmrag.ingest import Status  # noqa: E402
-from mmrag.loaders.sidecars import video_of  # noqa: E402
+from mmrag.loaders import video_of  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 runner = CliRunner()

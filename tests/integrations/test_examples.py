@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mmrag.loaders.sidecars import video_of
+from mmrag.loaders import video_of
 from tests.integrations.adapter_helpers import ROOT
 
 pytestmark = pytest.mark.slow

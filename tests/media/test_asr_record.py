@@ -117,3 +117,51 @@ def test_weaviate_records_the_asr_model_beside_the_specs() -> None:
     assert specs_from_description("Docs", recorded) == spaces
     assert asr_from_description(plain) is None and asr_from_description(recorded) == spec
     assert description_with_asr(recorded, None) == plain
+
+
+@pytest.mark.slow
+def test_a_new_asr_model_rereads_only_the_files_transcribed_by_asr(tiny_whisper, tmp_path, text_embedder) -> None:
+    """A folder of a memo (speech by ASR), a talk whose speech is its sidecar
+    subtitles, a silent-subtitled clip waiting for a model, and a note. With the
+    first model the clip is transcribed; with another model only the memo and the
+    clip are read again. The second model is a copy of the first (same weights,
+    same words), yet every speech chunk is labelled with the model that made it."""
+    from tests.media.media_files import write_video
+
+    copy = tmp_path / "whisper_copy"
+    shutil.copytree(tiny_whisper, copy)
+    data = tmp_path / "data"
+    data.mkdir()
+    memo = write_audio(data / "memo.wav", tone(3.0))
+    write_video(data / "talk.mp4", [("Harbour map", 2.0)], audio=tone(2.0))
+    (data / "talk.vtt").write_text("WEBVTT\n\n00:00.000 --> 00:02.000\nThe ferry leaves at noon.\n")
+    clip = write_video(data / "clip.mp4", [("Lighthouse", 2.0)], audio=tone(2.0))
+    (data / "note.txt").write_text("Buy rope for the dinghy.")
+    db = str(tmp_path / "s.db")
+
+    plain = mmrag.Index(db, embedder=text_embedder)
+    first = plain.ingest([data])
+    assert first.ok, first.lines()
+    plain.close()
+    with_a = mmrag.Index(db, embedder=text_embedder, asr_model=_asr(tiny_whisper))
+    plan = with_a.ingest([data], dry_run=True)
+    # the clip's speech waited for a model; the memo was skipped without one; nothing else changes
+    # (the plan lists the sidecar talk.vtt as an add: a run skips it, as the talk's speech)
+    assert ([a for a in plan.add if a.endswith(".wav")], plan.replace) == ([str(memo)], [str(clip)])
+    assert {Path(f.path).name for f in with_a.ingest([data]).files if f.status is Status.INGESTED} == {"clip.mp4", "memo.wav"}
+    with_a.close()
+
+    with_copy = mmrag.Index(db, embedder=text_embedder, asr_model=_asr(copy))
+    plan = with_copy.ingest([data], dry_run=True, retranscribe=True)
+    assert sorted(plan.replace) == sorted([str(memo), str(clip)])
+    report = with_copy.ingest([data], retranscribe=True)
+    by_name = {Path(f.path).name: f.status for f in report.files}
+    assert by_name["memo.wav"] is by_name["clip.mp4"] is Status.INGESTED, report.lines()
+    assert by_name["note.txt"] is by_name["talk.mp4"] is Status.UNCHANGED, report.lines()
+    store = with_copy.store
+    ids = store.chunk_ids_of([s.doc_id for s in store.sources()])
+    stored = store.get(sorted(i for group in ids.values() for i in group))
+    speech = [c for c in stored if c.metadata.get("asr_model")]
+    assert {Path(c.source).name for c in speech} == {"memo.wav", "clip.mp4"}
+    assert speech and {c.metadata["asr_model"] for c in speech} == {str(copy)}
+    with_copy.close()

@@ -15,8 +15,7 @@ from mmrag.chunking import Chunker, WindowOptions
 from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
 from mmrag.errors import InvalidArgument, LoaderError
 from mmrag.ingest import doc_id_for, iter_files
-from mmrag.loaders import Loader, default_loaders, find_loader
-from mmrag.loaders.sidecars import video_of
+from mmrag.loaders import Loader, default_loaders, find_loader, video_of
 
 
 class MmragReader(BaseReader):
