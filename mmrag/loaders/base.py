@@ -34,3 +34,12 @@ class Loader(ABC):
 
         Raises ``LoaderError`` naming the file and the problem.
         """
+
+
+class TextFormatLoader(Loader):
+    """A text format without magic bytes (plain text, Markdown, mail, JSON): told
+    by its extension, and not this format when its head holds a NUL byte (binary
+    data under a text name)."""
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        return path.suffix.lower() in self.extensions and b"\x00" not in head

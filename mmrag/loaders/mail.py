@@ -18,7 +18,7 @@ from typing import Any
 
 from mmrag.errors import LoaderError
 from mmrag.loaders.attachments import MESSAGE_PART, attachment_elements, inside, message_identity, named_parts
-from mmrag.loaders.base import Loader
+from mmrag.loaders.base import Loader, TextFormatLoader
 from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.types import Element, Modality
@@ -165,7 +165,7 @@ def _parse(data: bytes, path: Path) -> EmailMessage:
     return msg  # type: ignore[return-value]
 
 
-class EmlLoader(Loader):
+class EmlLoader(TextFormatLoader):
     """One mail message (.eml) as one unit under its subject.
 
     Example::
@@ -179,9 +179,6 @@ class EmlLoader(Loader):
     def __init__(self, attachment_loaders: list[Loader] | None = None) -> None:
         self.attachment_loaders = attachment_loaders  # None: the default loaders
 
-    def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
-
     def load(self, path: Path, source: str) -> Iterator[Element]:
         data = read_bounded(
             path, MAX_MAIL_BYTES, lambda size: f"mail of {size} bytes is over the {MAX_MAIL_BYTES} read (mmrag.loaders.mail.MAX_MAIL_BYTES)"
@@ -189,7 +186,7 @@ class EmlLoader(Loader):
         yield from message_elements(mail_of(_parse(data, path), path, data), path, source, (), self.attachment_loaders)
 
 
-class MboxLoader(Loader):
+class MboxLoader(TextFormatLoader):
     """A mailbox (.mbox): each message is its own unit, under ``message N``."""
 
     name = "mbox"
@@ -197,9 +194,6 @@ class MboxLoader(Loader):
 
     def __init__(self, attachment_loaders: list[Loader] | None = None) -> None:
         self.attachment_loaders = attachment_loaders  # None: the default loaders
-
-    def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         with path.open("rb") as fh:

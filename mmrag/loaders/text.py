@@ -8,7 +8,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from mmrag.errors import LoaderError
-from mmrag.loaders.base import Loader
+from mmrag.loaders.base import TextFormatLoader
 from mmrag.loaders.decoding import read_bounded
 from mmrag.types import Element, Modality
 
@@ -60,14 +60,11 @@ def decode_text(path: Path, data: bytes) -> tuple[str, str | None]:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-class TextLoader(Loader):
+class TextLoader(TextFormatLoader):
     """One element per paragraph group of a plain-text file."""
 
     name = "text"
     extensions = frozenset({".txt", ".text"})
-
-    def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         text, note = read_text(path)
@@ -76,14 +73,11 @@ class TextLoader(Loader):
             yield Element(source=source, modality=Modality.TEXT, text=text.strip(), metadata=meta)
 
 
-class MarkdownLoader(Loader):
+class MarkdownLoader(TextFormatLoader):
     """One element per section; the heading chain is the element's title path."""
 
     name = "markdown"
     extensions = frozenset({".md", ".markdown"})
-
-    def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         text, note = read_text(path)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrag.errors import LoaderError, UnsupportedFileError
-from mmrag.loaders.base import Loader
+from mmrag.loaders.base import Loader, TextFormatLoader
 from mmrag.loaders.sidecars import video_of
 from mmrag.loaders.subtitles import Cue, decode_subtitle, parse
 from mmrag.loaders.text import decode_text, read_text, read_text_bytes
@@ -64,7 +64,21 @@ def _subtitle_elements(path: Path, source: str, *, webvtt: bool) -> Iterator[Ele
     yield from cue_elements(path, source, parsed.cues, note, parsed.note())
 
 
-class SrtLoader(Loader):
+class _SubtitleLoader(Loader):
+    """What SubRip and WebVTT share: a video's sidecar is left to the video
+    (unless this loader reads it for the video loader), the cues are read tolerantly."""
+
+    webvtt = False
+
+    def __init__(self, *, sidecar: bool = False) -> None:
+        self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
+
+    def load(self, path: Path, source: str) -> Iterator[Element]:
+        skip_sidecar(path, self.sidecar)
+        yield from _subtitle_elements(path, source, webvtt=self.webvtt)
+
+
+class SrtLoader(_SubtitleLoader):
     """SubRip subtitles (UTF-8, legacy code pages or UTF-16), read as players read them."""
 
     name = "srt"
@@ -73,15 +87,8 @@ class SrtLoader(Loader):
     def sniff(self, head: bytes, path: Path) -> bool:
         return path.suffix.lower() in self.extensions and (b"\x00" not in head or decode_subtitle(head) is not None)
 
-    def __init__(self, *, sidecar: bool = False) -> None:
-        self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
 
-    def load(self, path: Path, source: str) -> Iterator[Element]:
-        skip_sidecar(path, self.sidecar)
-        yield from _subtitle_elements(path, source, webvtt=False)
-
-
-class VttLoader(Loader):
+class VttLoader(_SubtitleLoader):
     """WebVTT captions (streaming services, YouTube auto-captions); ``<v Speaker>``
     voice spans give the speaker."""
 
@@ -91,16 +98,10 @@ class VttLoader(Loader):
         b"WEBVTT", codecs.BOM_UTF8 + b"WEBVTT",
         codecs.BOM_UTF16_LE + "WEBVTT".encode("utf-16-le"), codecs.BOM_UTF16_BE + "WEBVTT".encode("utf-16-be"),
     )
-
-    def __init__(self, *, sidecar: bool = False) -> None:
-        self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
-
-    def load(self, path: Path, source: str) -> Iterator[Element]:
-        skip_sidecar(path, self.sidecar)
-        yield from _subtitle_elements(path, source, webvtt=True)
+    webvtt = True
 
 
-class WhisperJsonLoader(Loader):
+class WhisperJsonLoader(TextFormatLoader):
     """Whisper-style JSON: ``{"segments": [{"start", "end", "text", "speaker"?}]}``.
 
     Other JSON files are skipped as unsupported, not failed: a folder of data
@@ -109,9 +110,6 @@ class WhisperJsonLoader(Loader):
 
     name = "whisper-json"
     extensions = frozenset({".json"})
-
-    def sniff(self, head: bytes, path: Path) -> bool:
-        return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         text, note = read_text(path)
