@@ -67,7 +67,7 @@ def _index(
     store: str, collection: str, model: str | None, image_model: str | None = None, speech: Speech | None = None,
     *, create: bool = True,
 ):
-    from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
+    from mmrag.embedding.spaces import text_and_image_spaces
     from mmrag.index import Index
     from mmrag.stores import open_store
 
@@ -75,19 +75,8 @@ def _index(
     # transformers first loads, so that a command without a model never imports it.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     opened = open_store(store, collection, token=_token(store), create=create)
-    # A collection records its models: a later search or ingest need not repeat them.
-    recorded = opened.spaces()
-    if model is None and "text" in recorded:
-        model = recorded["text"].model_name
-    if image_model is None and "image" in recorded:
-        image_model = recorded["image"].model_name
-    embedder = SentenceTransformerEmbedder(model or DEFAULT_TEXT_MODEL)
-    if image_model:
-        from mmrag.embedding.clip import ImageTextEmbedder
-        from mmrag.embedding.spaces import EmbeddingSpaces
-
-        embedder = EmbeddingSpaces({"text": embedder, "image": ImageTextEmbedder(image_model)})
-    return Index(opened, embedder=embedder, asr_model=speech.transcriber(opened) if speech else None)
+    spaces = text_and_image_spaces(*_models(opened, model, image_model))
+    return Index(opened, embedder=spaces, asr_model=speech.transcriber(opened) if speech else None)
 
 
 @dataclass(frozen=True)
@@ -148,9 +137,6 @@ def ingest(
     if engine is Engine.DAFT and overlap is not None:
         err.print("error: --overlap/--no-overlap go with --engine single", markup=False)
         raise typer.Exit(2)
-    if engine is Engine.DAFT and image_model:
-        err.print("error: --image-model is not supported with --engine daft yet; use --engine single", markup=False)
-        raise typer.Exit(2)
     if dry_run:
         _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe), follow_links)
         return
@@ -167,7 +153,7 @@ def ingest(
 
         if engine is Engine.DAFT:
             speech = Speech(asr_model, asr_language, retranscribe)
-            report = _ingest_daft(paths, store, collection, model, workers, ray_address, prune, step, speech, max_file_mb)
+            report = _ingest_daft(paths, store, collection, model, image_model, workers, ray_address, prune, step, speech, max_file_mb)
         else:
             index = _index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
             index.max_file_mb = max_file_mb
@@ -184,17 +170,29 @@ def ingest(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _ingest_daft(
-    paths: list[Path], store: str, collection: str, model: str | None, workers: int | None, ray_address: str | None,
-    prune: bool, step: ProgressHook, speech: Speech, max_file_mb: float = DEFAULT_MAX_FILE_MB,
-) -> IngestReport:
-    from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
+def _models(opened: VectorStore, model: str | None, image_model: str | None) -> tuple[str, str | None]:
+    """The text and image models of a run: those given, else those the collection
+    recorded (a later search or ingest need not repeat them), else the default text model."""
     from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
 
+    recorded = opened.spaces()
+    if model is None and "text" in recorded:
+        model = recorded["text"].model_name
+    if image_model is None and "image" in recorded:
+        image_model = recorded["image"].model_name
+    return model or DEFAULT_TEXT_MODEL, image_model
+
+
+def _ingest_daft(
+    paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, workers: int | None,
+    ray_address: str | None, prune: bool, step: ProgressHook, speech: Speech, max_file_mb: float = DEFAULT_MAX_FILE_MB,
+) -> IngestReport:
+    from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
+
     config = StoreConfig(store, collection, os.environ.get("MILVUS_TOKEN"))
-    spaces = partial(text_spaces, model or DEFAULT_TEXT_MODEL)
-    opened = config.open()  # the ASR model the collection recorded, when --asr-model is not given
+    opened = config.open()  # the models the collection recorded, when the options do not name them
     try:
+        spaces = partial(text_spaces, *_models(opened, model, image_model))  # picklable: each worker builds its own
         transcriber = speech.transcriber(opened)
     finally:
         opened.close()

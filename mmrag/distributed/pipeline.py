@@ -36,8 +36,8 @@ from mmrag.distributed.records import (
     unpack_vectors,
 )
 from mmrag.embedding.base import batched
-from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL, SentenceTransformerEmbedder
-from mmrag.embedding.spaces import EmbeddingSpaces, split_rows
+from mmrag.embedding.sentence_transformer import DEFAULT_TEXT_MODEL
+from mmrag.embedding.spaces import EmbeddingSpaces, split_rows, text_and_image_spaces
 from mmrag.errors import InvalidArgument, MissingDependencyError, StoreError
 from mmrag.ingest import (
     FileOutcome,
@@ -93,9 +93,12 @@ OUTCOME = DataType.struct(
 )
 
 
-def text_spaces(model: str = DEFAULT_TEXT_MODEL) -> EmbeddingSpaces:
-    """The default spaces (one ``text`` space) built on a worker; the model loads there on first use."""
-    return EmbeddingSpaces({"text": SentenceTransformerEmbedder(model)})
+def text_spaces(model: str = DEFAULT_TEXT_MODEL, image_model: str | None = None) -> EmbeddingSpaces:
+    """The CLI's spaces built on a worker: ``text``, and with ``image_model`` an
+    ``image`` space (an image-text model such as CLIP) as ``mmrag ingest
+    --image-model`` makes on one process. Each class UDF builds them once per
+    worker (actor), and the models load there on first use."""
+    return text_and_image_spaces(model, image_model)
 
 
 @dataclass(frozen=True)

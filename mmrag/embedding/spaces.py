@@ -143,6 +143,20 @@ class EmbeddingSpaces:
         return out
 
 
+def text_and_image_spaces(text_model: str, image_model: str | None = None) -> EmbeddingSpaces:
+    """The spaces ``mmrag ingest`` builds from its options: ``text`` (a
+    sentence-transformers model), and with ``image_model`` an ``image`` space (an
+    image-text model such as CLIP). The models load on first use."""
+    from mmrag.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+    embedders: dict[str, Any] = {"text": SentenceTransformerEmbedder(text_model)}
+    if image_model:
+        from mmrag.embedding.clip import ImageTextEmbedder
+
+        embedders["image"] = ImageTextEmbedder(image_model)
+    return EmbeddingSpaces(embedders)
+
+
 def split_rows(vectors: SpaceVectors, counts: Sequence[int]) -> list[SpaceVectors]:
     """Rows of one batched embedding call given back to the sources they came from."""
     bounds = np.cumsum([0, *counts])

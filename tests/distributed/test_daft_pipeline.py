@@ -22,18 +22,21 @@ from mmrag.errors import StoreError  # noqa: E402
 from mmrag.index import Index  # noqa: E402
 from mmrag.ingest import Status  # noqa: E402
 from mmrag.loaders import video_of  # noqa: E402
+from mmrag.stores.milvus import dense_field  # noqa: E402
+from tests.integrations.conftest import tiny_clip_path  # noqa: E402,F401  (a fixture: a random CLIP saved by path)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 runner = CliRunner()
 
 
-def snapshot(index: Index) -> dict[str, tuple]:
-    """chunk id -> (doc_id, source, page, text, vector) for every stored row."""
+def snapshot(index: Index, space: str = "text") -> dict[str, tuple]:
+    """chunk id -> (doc_id, source, page, text, vector in ``space``) for every stored row."""
     index.store.spaces()
+    field = dense_field(space)
     rows = index.store.client.query(
-        index.store.collection, filter="", output_fields=["id", "doc_id", "source", "page", "text", "dense_text"], limit=16384
+        index.store.collection, filter="", output_fields=["id", "doc_id", "source", "page", "text", field], limit=16384
     )
-    return {r["id"]: (r["doc_id"], r["source"], r["page"], r["text"], np.asarray(r["dense_text"])) for r in rows}
+    return {r["id"]: (r["doc_id"], r["source"], r["page"], r["text"], np.asarray(r[field])) for r in rows}
 
 
 def manifest(index: Index) -> dict[str, tuple]:
@@ -93,17 +96,23 @@ def test_daft_engine_matches_single_process(tmp_path, text_embedder):
 
 
 @pytest.mark.slow
-def test_bad_files_fail_alone_on_the_daft_engine_within_the_cli_budget(tmp_path):
-    """Through the CLI: bad files fail alone on the workers, and --max-file-mb is
-    the budget the workers apply (a 20 KB file over a 10 KB budget is refused)."""
+def test_daft_cli_applies_the_budget_and_the_image_model(tmp_path, tiny_clip_path, text_embedder):
+    """Through the CLI: bad files fail alone on the workers, --max-file-mb is the
+    budget the workers apply (a 20 KB file over a 10 KB budget is refused), and
+    --image-model gives every chunk the image space's vectors the single engine
+    gives it (one Daft run checks all three: each costs a worker start)."""
+    from PIL import Image
+
     data = tmp_path / "data"
     data.mkdir()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(data / "red.png")
     (data / "ok.txt").write_text("Owls hunt at night with silent feathers.\n")
     (data / "bad.pdf").write_bytes(b"%PDF-1.4 broken")
     (data / "x.bin").write_bytes(b"\x00\x01")
     (data / "big.txt").write_text("Moss grows on the north side of trees. " * 512)  # ~20 KB
-    args = ["ingest", str(data), "--engine", "daft", "--workers", "1", "--store", str(tmp_path / "s.db"), "--json"]
-    result = runner.invoke(app, [*args, "--max-file-mb", "0.01"])
+    daft_db, single_db = str(tmp_path / "s.db"), str(tmp_path / "single.db")
+    args = [str(data), "--json", "--max-file-mb", "0.01", "--image-model", tiny_clip_path]
+    result = runner.invoke(app, ["ingest", *args, "--engine", "daft", "--workers", "1", "--store", daft_db])
     assert result.exit_code == 1, result.output
     by_name = {Path(f["path"]).name: f for f in json.loads(result.stdout)["files"]}
     assert by_name["ok.txt"]["status"] == "ingested" and by_name["ok.txt"]["chunks"] == 1
@@ -112,6 +121,18 @@ def test_bad_files_fail_alone_on_the_daft_engine_within_the_cli_budget(tmp_path)
     assert by_name["big.txt"]["status"] == "failed"
     assert by_name["big.txt"]["reason"].startswith("file too large: ")
     assert "the limit is 0.01 MB per file: raise it with --max-file-mb" in by_name["big.txt"]["reason"]
+    assert by_name["red.png"]["status"] == "ingested"
+
+    single = runner.invoke(app, ["ingest", *args, "--store", single_db])
+    assert single.exit_code == 1, single.output
+    out, ref = Index(daft_db, embedder=text_embedder), Index(single_db, embedder=text_embedder)
+    assert set(out.store.spaces()) == {"text", "image"}
+    assert out.store.spaces() == ref.store.spaces()
+    for space in ("text", "image"):
+        assert_same(snapshot(out, space), snapshot(ref, space))
+    assert any(source.endswith("red.png") for _, source, *_ in snapshot(out, "image").values())
+    out.close()
+    ref.close()
 
 
 def test_ray_with_a_lite_file_is_refused_before_anything_starts(tmp_path):
