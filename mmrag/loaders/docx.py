@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.notes import collect_warnings, note_metadata
+from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.tables import table_elements
 from mmrag.loaders.ooxml import OLE_SIGNATURE, ZIP_SIGNATURE, check_package, claims, ooxml_kind
 from mmrag.types import Element, ImageKind, ImageRef, Modality
@@ -106,10 +107,15 @@ def docx_picture_bytes(path: Path, index: int) -> bytes:
     pictures = document_pictures(doc)
     if not 0 <= index < len(pictures):
         raise LoaderError(path, f"the document has {len(pictures)} pictures; no picture #{index}")
-    rid = pictures[index][1]
-    if rid is None or rid not in doc.part.related_parts:
+    blob = _blob(doc, pictures[index][1])
+    if blob is None:
         raise LoaderError(path, f"picture #{index} is linked, not embedded: no bytes to read")
-    return doc.part.related_parts[rid].blob
+    return blob
+
+
+def _blob(doc, rid: str | None) -> bytes | None:
+    """The bytes of the image part ``rid`` names; None for a linked picture."""
+    return doc.part.related_parts[rid].blob if rid is not None and rid in doc.part.related_parts else None
 
 
 def _part_texts(doc, name: str, tag: str) -> list[str]:
@@ -132,6 +138,7 @@ def _part_texts(doc, name: str, tag: str) -> list[str]:
     return out
 
 
+@dataclass
 class DocxLoader(Loader):
     """Elements in reading order under their heading path (``title_path``).
 
@@ -143,8 +150,11 @@ class DocxLoader(Loader):
     ``metadata["table"]`` which table); a picture is an IMAGE element whose text
     is its alt text and the caption paragraph that follows it. Footnotes,
     endnotes, comments, and header/footer text come last, each under a title of
-    its own ("Footnotes", ...).
+    its own ("Footnotes", ...). With ``ocr`` (and the ``ocr`` extra) a picture's
+    text is read too (``picture_ocr``).
     """
+
+    ocr: bool = True
 
     name = "docx"
     extensions = frozenset({".docx", ".docm"})
@@ -162,7 +172,12 @@ class DocxLoader(Loader):
         with collect_warnings(notes):
             doc = open_document(path)
         try:
-            yield from self._body(doc, path, source, notes)
+            body = self._body(doc, path, source, notes)
+            if self.ocr:
+                pictures = document_pictures(doc)
+                body = ocr_pictures(body, lambda ref: _blob(doc, pictures[ref.index][1]),
+                                    lambda ref: f"{path} (picture #{ref.index})")
+            yield from body
             yield from self._extras(doc, source, notes)
         except LoaderError:
             raise

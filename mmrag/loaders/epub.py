@@ -8,7 +8,7 @@ import posixpath
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -18,6 +18,7 @@ from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
 from mmrag.loaders.html import html_elements, parse_html
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
+from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.zipsafe import read_member
 from mmrag.types import Element, ImageKind, ImageRef
 
@@ -126,13 +127,18 @@ def _toc_titles(book) -> dict[str, str]:
     return out
 
 
+@dataclass
 class EpubLoader(Loader):
     """Elements chapter by chapter; a chapter's TOC title heads its title path.
 
     Example::
 
         elements = list(EpubLoader().load(Path("book.epub"), "book.epub"))
+
+    With ``ocr`` (and the ``ocr`` extra) the text in the book's pictures is read too.
     """
+
+    ocr: bool = True
 
     name = "epub"
     extensions = frozenset({".epub"})
@@ -152,8 +158,15 @@ class EpubLoader(Loader):
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         book = open_book(path)
-        titles = _toc_titles(book)
         images = book_images(book)
+        elements = self._chapters(book, images, path, source)
+        if self.ocr:
+            elements = ocr_pictures(elements, lambda ref: images[ref.index].get_content(),
+                                    lambda ref: f"{path} (picture '{images[ref.index].file_name}')")
+        yield from elements
+
+    def _chapters(self, book, images: list[Any], path: Path, source: str) -> Iterator[Element]:
+        titles = _toc_titles(book)
         by_name = {item.file_name: n for n, item in enumerate(images)}
         meta_title = book.get_metadata("DC", "title")
         doc_title = (meta_title[0][0] if meta_title else "").strip() or path.name

@@ -5,7 +5,8 @@ Scripts, styles, forms, navigation, site headers and footers, asides and
 cookie or consent banners are dropped; when the page marks its content
 (``<main>``, one ``<article>``), only that is read. Nothing is ever fetched: a
 local ``<img src>`` inside the page's folder becomes an image element that
-points at the file; a remote or inline picture keeps only its alt text.
+points at the file, an inline ``data:image`` picture one that points into the
+page; a remote picture keeps only its alt text.
 
 lxml rather than trafilatura: trafilatura's extraction flattens tables and
 drops short pages' text as boilerplate; walking the tree keeps headings, table
@@ -14,17 +15,20 @@ rows and pictures in place, and these few rules drop the boilerplate.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, unquote_to_bytes, urlparse
 
-from mmrag.errors import CorruptFileError
+from mmrag.errors import CorruptFileError, LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.encoding import detect_encoding
+from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.tables import table_elements
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -182,31 +186,92 @@ def parse_html(data: bytes, encoding: str):  # -> lxml.html.HtmlElement
     return root
 
 
-def local_image(page: Path, source_dir: str) -> ImageResolver:
-    """A resolver for pictures beside ``page``: a relative ``src`` to an existing
-    image file inside the page's folder; remote, inline and escaping ones are None."""
-    base = page.parent.resolve()
+class PageImages:
+    """The pictures a page may show, never fetched: a relative ``src`` to an image
+    file inside the page's folder (an ``ImageKind.FILE`` ref), and a ``data:image``
+    URI (an ``EMBEDDED`` ref counting the page's distinct data URIs in document
+    order); remote and escaping ones resolve to None (only the alt text is kept).
 
-    def resolve(src: str) -> ImageRef | None:
-        url = urlparse(src.strip())
+    Example::
+
+        images = PageImages(Path("site/page.html"), "site/page.html", root)
+        ref = images("img/chart.png")      # ImageRef(source="site/img/chart.png", kind=FILE)
+        images.data(ref)                   # the file's path, for OCR
+    """
+
+    def __init__(self, page: Path, source: str, root: Any) -> None:
+        self.base = page.parent.resolve()
+        self.source, self.source_dir = source, Path(source).parent
+        self.files: dict[str, Path] = {}
+        uris = (img.get("src") or "" for img in root.iter("img", "{*}img"))
+        self.uris: dict[str, int] = {}
+        for uri in uris:
+            if uri.strip()[:11].lower() == "data:image/":  # decoded only when OCR asks for it
+                self.uris.setdefault(uri.strip(), len(self.uris))
+
+    def __call__(self, src: str) -> ImageRef | None:
+        src = src.strip()
+        if src in self.uris:
+            return ImageRef(source=self.source, kind=ImageKind.EMBEDDED, index=self.uris[src])
+        url = urlparse(src)
         if not url.path or url.scheme or url.netloc:
             return None
-        target = (base / unquote(url.path)).resolve()
-        if not target.is_relative_to(base) or target.suffix.lower() not in _IMAGE_SUFFIXES or not target.is_file():
+        target = (self.base / unquote(url.path)).resolve()
+        if not target.is_relative_to(self.base) or target.suffix.lower() not in _IMAGE_SUFFIXES or not target.is_file():
             return None
-        shown = Path(source_dir) / target.relative_to(base)
-        return ImageRef(source=str(shown), kind=ImageKind.FILE)
+        shown = str(self.source_dir / target.relative_to(self.base))
+        self.files[shown] = target
+        return ImageRef(source=shown, kind=ImageKind.FILE)
 
-    return resolve
+    def name(self, ref: ImageRef) -> str:
+        """How errors name the picture."""
+        return f"{self.files.get(ref.source, ref.source)}" if ref.index is None else f"{self.source} (picture #{ref.index})"
+
+    def data(self, ref: ImageRef) -> bytes | Path | None:
+        """What ``ref`` shows: the picture file's path, or a data URI's bytes."""
+        if ref.kind is ImageKind.FILE:
+            return self.files.get(ref.source)
+        uri = next((u for u, n in self.uris.items() if n == ref.index), None)
+        return None if uri is None else _data_uri(uri)
 
 
+def _data_uri(src: str) -> bytes | None:
+    """The bytes of a ``data:image/...`` URI (base64 or percent-encoded), else None.
+    By hand: the stdlib reads data URIs only through ``urlopen``, a network call's door."""
+    head, sep, payload = src.strip().partition(",")
+    if not sep or not head.lower().startswith("data:image/"):
+        return None
+    try:
+        return base64.b64decode(payload) if head.lower().endswith(";base64") else unquote_to_bytes(payload)
+    except ValueError:  # broken base64: the alt text is all there is
+        return None
+
+
+def _read_page(path: Path) -> tuple[Any, str | None]:
+    """The page's tree and a note on its encoding (when it had to be guessed)."""
+    from lxml import etree
+
+    data = read_bounded(path, MAX_HTML_BYTES, lambda size: f"web page of {size:,} bytes is over the limit of {MAX_HTML_BYTES:,}")
+    declared = _CHARSET.search(data[:4096])
+    encoding, note = detect_encoding(path, data[:65536], declared.group(1).decode("ascii") if declared else None)
+    try:
+        return parse_html(data, encoding), note
+    except (etree.ParserError, ValueError, LookupError) as exc:
+        raise CorruptFileError(path, f"unreadable web page: {exc}") from exc
+
+
+@dataclass
 class HtmlLoader(Loader):
     """Main-content elements of a web page under its heading path.
 
     Example::
 
         elements = list(HtmlLoader().load(Path("page.html"), "page.html"))
+
+    With ``ocr`` (and the ``ocr`` extra) the text in its local and inline pictures is read too.
     """
+
+    ocr: bool = True
 
     name = "html"
     extensions = frozenset({".html", ".htm", ".xhtml"})
@@ -219,16 +284,20 @@ class HtmlLoader(Loader):
         return path.suffix.lower() in self.extensions and b"\x00" not in head
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        from lxml import etree
-
-        data = read_bounded(path, MAX_HTML_BYTES, lambda size: f"web page of {size:,} bytes is over the limit of {MAX_HTML_BYTES:,}")
-        declared = _CHARSET.search(data[:4096])
-        encoding, note = detect_encoding(path, data[:65536], declared.group(1).decode("ascii") if declared else None)
-        try:
-            root = parse_html(data, encoding)
-        except (etree.ParserError, ValueError, LookupError) as exc:
-            raise CorruptFileError(path, f"unreadable web page: {exc}") from exc
+        root, note = _read_page(path)
         meta: dict[str, Any] = {"document_title": page_title(root) or path.name}
         if note:
             meta["load_note"] = note
-        yield from html_elements(root, source, resolve=local_image(path, str(Path(source).parent)), meta=meta)
+        images = PageImages(path, source, root)
+        elements = html_elements(root, source, resolve=images, meta=meta)
+        if self.ocr:
+            elements = ocr_pictures(elements, images.data, images.name)
+        yield from elements
+
+    def picture_bytes(self, path: Path, index: int) -> bytes:
+        """The bytes of the page's ``index``-th data-URI picture (see ``PageImages``)."""
+        root, _ = _read_page(path)
+        data = PageImages(path, str(path), root).data(ImageRef(source=str(path), kind=ImageKind.EMBEDDED, index=index))
+        if not isinstance(data, bytes):
+            raise LoaderError(path, f"the page has no inline picture #{index}")
+        return data

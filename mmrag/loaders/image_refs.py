@@ -85,7 +85,8 @@ def slide_picture(path: Path, slide: int, index: int) -> Image.Image:
 
 def document_picture(path: Path, index: int) -> Image.Image:
     """The ``index``-th picture of a document without pages or slides (Word, EPUB,
-    HTML), in the order its loader counted them; the format is told by content."""
+    ODT, an HTML page's inline ones), in the order its loader counted them; the
+    format is told by content."""
     from mmrag.loaders import find_loader
 
     loader, _ = find_loader(path)

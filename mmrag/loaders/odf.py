@@ -10,20 +10,24 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlparse
 
-from mmrag.errors import CorruptFileError, EncryptedFileError
+from mmrag.errors import CorruptFileError, EncryptedFileError, LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
+from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.spreadsheet import column_letter
 from mmrag.loaders.tables import table_elements
 from mmrag.loaders.zipsafe import read_member
-from mmrag.types import Element, Modality
+from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 _MIME = b"application/vnd.oasis.opendocument."
 KINDS = {".odt": "text", ".ods": "spreadsheet", ".odp": "presentation"}
-MAX_REPEAT = 10_000  # a repeated row or cell that holds a value is read at most this many times
+MAX_REPEAT = 10_000
+_PICTURE_HOLDERS = ("h", "p", "list", "section")  # a repeated row or cell that holds a value is read at most this many times
 
 
 def _kind(path: Path) -> str:
@@ -84,13 +88,20 @@ def _table_row() -> Any:
     return TableRow
 
 
+@dataclass
 class OdfLoader(Loader):
     """OpenDocument text, spreadsheet and presentation files.
 
     Example::
 
         elements = list(OdfLoader().load(Path("minutes.odt"), "minutes.odt"))
+
+    A text document's pictures are IMAGE elements (alt text from the frame's
+    title and description) under their heading path; with ``ocr`` (and the
+    ``ocr`` extra) the text in them is read too.
     """
+
+    ocr: bool = True
 
     name = "odf"
     extensions = frozenset(KINDS)
@@ -113,7 +124,12 @@ class OdfLoader(Loader):
         except Exception as exc:  # odfpy raises sax, KeyError, zip errors for broken parts
             raise CorruptFileError(path, f"corrupt OpenDocument file: {explain(exc, 'document')}") from exc
         if kind == "text":
-            yield from self._text_document(doc.text, source)
+            elements = self._text_document(doc.text, source)
+            if self.ocr:
+                hrefs = [href for _, href in text_pictures(doc.text)]
+                elements = ocr_pictures(elements, lambda ref: _picture_data(path, hrefs[ref.index]),
+                                        lambda ref: f"{path} (picture '{hrefs[ref.index]}')")
+            yield from elements
         elif kind == "spreadsheet":
             from odf.table import Table
 
@@ -123,9 +139,21 @@ class OdfLoader(Loader):
         else:
             yield from self._slides(doc.presentation, source)
 
+    def picture_bytes(self, path: Path, index: int) -> bytes:
+        """The bytes behind ``ImageRef(index=...)`` of a text document (see ``image_refs.document_picture``)."""
+        from odf.opendocument import load as odf_load
+
+        check_package(path, "OpenDocument file")
+        hrefs = [href for _, href in text_pictures(odf_load(str(path)).text)]
+        data = _picture_data(path, hrefs[index]) if 0 <= index < len(hrefs) else None
+        if data is None:
+            raise LoaderError(path, f"the document has {len(hrefs)} pictures; no embedded picture #{index}")
+        return data
+
     def _text_document(self, body: Any, source: str) -> Iterator[Element]:
         path: list[tuple[int, str]] = []
         tables = 0
+        pictures = 0
         for node in body.childNodes:
             tag = _tag(node)
             title = tuple(t for _, t in path)
@@ -144,6 +172,11 @@ class OdfLoader(Loader):
                 text = _text(node) if tag != "list" else "\n".join(f"• {_text(i)}" for i in _items(node) if _text(i))
                 if text:
                     yield Element(source=source, modality=Modality.TEXT, text=text, title_path=title)
+            for alt, _ in _frames(node):
+                yield Element(source=source, modality=Modality.IMAGE, text=alt, title_path=tuple(t for _, t in path),
+                              image=ImageRef(source=source, kind=ImageKind.EMBEDDED, index=pictures),
+                              metadata={"alt_text": alt})
+                pictures += 1
 
     def _slides(self, body: Any, source: str) -> Iterator[Element]:
         for number, page in enumerate((n for n in body.childNodes if _tag(n) == "page"), start=1):
@@ -158,6 +191,33 @@ class OdfLoader(Loader):
             for text, role in [*((t, "body") for t in texts), *((t, "notes") for t in notes)]:
                 yield Element(source=source, modality=Modality.TEXT, text=text, slide=number,
                               title_path=(title,) if title else (), metadata={"role": role})
+
+
+def _frames(node: Any) -> list[tuple[str, str]]:
+    """(alt text, image href) of each picture frame under a body node, in document order."""
+    from odf.draw import Frame, Image
+
+    if _tag(node) not in _PICTURE_HOLDERS:
+        return []
+    out = []
+    for frame in node.getElementsByType(Frame):
+        for image in frame.getElementsByType(Image):
+            alt = " ".join(_text(c) for c in frame.childNodes if _tag(c) in ("title", "desc") and _text(c))
+            out.append((alt, _attr(image, "href") or ""))
+    return out
+
+
+def text_pictures(body: Any) -> list[tuple[str, str]]:
+    """Every picture of a text document's body in the order ``ImageRef.index`` counts."""
+    return [pic for node in body.childNodes for pic in _frames(node)]
+
+
+def _picture_data(path: Path, href: str) -> bytes | None:
+    """A picture's bytes from the package (a bounded read); None for a linked one."""
+    if not href or urlparse(href).scheme or href.startswith(("/", "..")):
+        return None
+    with zipfile.ZipFile(path) as zf:
+        return read_member(zf, unquote(href.removeprefix("./")))
 
 
 def _items(node: Any) -> Iterator[Any]:

@@ -14,8 +14,8 @@ from typing import Any
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
-from mmrag.loaders.decoding import decode_image
-from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_picture, only_new_text
+from mmrag.loaders.ocr import ocr_available
+from mmrag.loaders.picture_ocr import read_picture
 from mmrag.loaders.pptx_text import body_text, chart_text, loose_text_bodies, table_text
 from mmrag.loaders.zipsafe import DEFAULT_ZIP_LIMITS, ZipLimits, check_zip, read_member
 from mmrag.types import Element, ImageKind, ImageRef, Modality
@@ -189,20 +189,9 @@ class PptxLoader(Loader):
             pic_meta["sha1"] = shape.image.sha1
         except (AttributeError, KeyError, ValueError):  # a linked picture has no embedded bytes
             pass
-        ocr_text = ""
         if self.ocr:
-            if ocr_available():
-                try:
-                    image = decode_image(shape.image.blob, f"{path} (slide {number}, picture #{index})")
-                except (LoaderError, ValueError) as exc:  # EMF/WMF or linked pictures: keep the alt text
-                    pic_meta["ocr_error"] = str(exc)
-                else:
-                    ocr_text, skipped = _read_picture(shape, image)
-                    pic_meta["ocr_text"] = ocr_text
-                    if skipped:
-                        pic_meta["ocr_skip"] = skipped
-            else:
-                pic_meta[OCR_SKIPPED] = "image"
+            pic_meta.update(_read_picture(shape, f"{path} (slide {number}, picture #{index})"))
+        ocr_text = pic_meta.get("ocr_text", "")
         return Element(
             modality=Modality.IMAGE,
             text="\n".join(t for t in (alt, ocr_text) if t),
@@ -218,13 +207,13 @@ class PptxLoader(Loader):
 _BACKGROUND_SHARE = 0.95
 
 
-def _read_picture(shape, image) -> tuple[str, str | None]:
-    """OCR text the slide does not already hold, and why a picture was not read (or None)."""
+def _read_picture(shape, what: str) -> dict[str, Any]:
+    """``read_picture``'s metadata for a picture, against the slide's own text; a
+    slide's background is not read."""
     slide = shape.part.slide
     text = "\n".join(s.text_frame.text for s in _walk(slide.shapes) if s.has_text_frame and s.text_frame.text.strip())
     presentation = shape.part.package.presentation_part.presentation
     area = (presentation.slide_width or 0) * (presentation.slide_height or 0)
-    if text and area and (shape.width or 0) * (shape.height or 0) >= _BACKGROUND_SHARE * area:
-        return "", "background"
-    found, skipped = ocr_picture(image)
-    return only_new_text(found, text), skipped
+    if ocr_available() and text and area and (shape.width or 0) * (shape.height or 0) >= _BACKGROUND_SHARE * area:
+        return {"ocr_text": "", "ocr_skip": "background"}
+    return read_picture(lambda: shape.image.blob, what, text)
