@@ -360,19 +360,21 @@ def sources(
     collection: CollectionOpt = "mmrag",
     json_out: Annotated[bool, typer.Option("--json", help="Print sources as a JSON array")] = False,
 ) -> None:
-    """List the ingested sources with their chunk counts."""
+    """List the ingested sources with their chunk counts; a mail's attachments are listed under it."""
     from mmrag.stores import open_store
 
     st = open_store(store, collection, token=_token(store), create=False)
     found = st.sources()
     st.close()
     if json_out:
-        print(json.dumps([{"source": s.source, "doc_id": s.doc_id, "chunks": s.chunks} for s in found], indent=2))
+        print(json.dumps([s.to_dict() for s in found], indent=2))
         return
     if not found:
         out.print(f"no sources in collection '{collection}' at {store}", markup=False)
-    for s in found:
+    for s in found:  # a file's count includes its attachments'; each attachment below it with its own
         out.print(printable(f"{s.chunks:6d}  {s.source}"), markup=False, highlight=False)
+        for child in s.children:
+            out.print(printable(f"{child.chunks:6d}    {child.source}"), markup=False, highlight=False)
 
 
 @app.command()
@@ -382,17 +384,22 @@ def delete(
     store: StoreOpt = "mmrag.db",
     collection: CollectionOpt = "mmrag",
 ) -> None:
-    """Remove every chunk of one ingested source; exit code 1 if nothing was stored for it."""
+    """Remove every chunk of one ingested source (a mail with its attachments, or one
+    attachment as `sources` lists it); exit code 1 if nothing was stored for it."""
     from mmrag.ingest import remove_source
     from mmrag.stores import open_store
 
     st = open_store(store, collection, token=_token(store), create=False)
+    parent = next((s.source for s in st.sources() for c in s.children if c.source == source), None)
     removed = remove_source(st, source)
     st.close()
     if not removed:
         err.print(printable(f"nothing stored for {source} in collection '{collection}' (see: mmrag sources)"), markup=False)
         raise typer.Exit(1)
     out.print(printable(f"deleted {removed} chunks of {source}"), markup=False, highlight=False)
+    if parent is not None:
+        out.print(printable(f"{parent} stays; if it changes, the next ingest reads it whole, this part included"),
+                  markup=False, highlight=False)
 
 
 @app.command(name="eval")

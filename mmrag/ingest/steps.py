@@ -54,8 +54,18 @@ class Prepared:
 def remove_source(store: VectorStore, source: str) -> int:
     """Remove one ingested source, its chunks and its manifest entry (without the
     entry's removal, the next run would skip the unchanged file and never bring it
-    back). ``source`` is the file (its resolved path names it) or the path as stored."""
-    doc_ids = {doc_id_for(Path(source))} | {s.doc_id for s in store.sources() if s.source == source}
+    back). ``source`` is the file (its resolved path names it) or the path as stored;
+    a file's parts (a mail's attachments) go with it.
+
+    A part as ``sources`` lists it (``mail.eml#report.pdf``) removes only that part's
+    chunks, its own parts' too; the mail and its manifest entry stay. So a run that
+    finds the mail unchanged does not read it again and the part stays removed; once
+    the mail changes it is read whole again, that part included."""
+    found = store.sources()
+    part = [c.source for s in found for c in s.children if c.source == source or c.source.startswith(source + "#")]
+    if any(c == source for c in part):
+        return store.delete_where({"source": part})
+    doc_ids = {doc_id_for(Path(source))} | {s.doc_id for s in found if s.source == source}
     removed = sum(store.delete_source(doc_id) for doc_id in sorted(doc_ids))
     manifest = open_manifest(store)
     if manifest is not None:

@@ -161,7 +161,7 @@ class Service:
         """What ``mmrag sources --json`` prints."""
         with self._lock:
             found = self.index.store.sources()
-        return [{"source": s.source, "doc_id": s.doc_id, "chunks": s.chunks} for s in found]
+        return [s.to_dict() for s in found]
 
     def ingest(self, paths: Sequence[str]) -> dict[str, Any]:
         """Ingest files or folders under the allowed folder; the report as ``mmrag ingest --json``."""

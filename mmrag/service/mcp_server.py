@@ -61,10 +61,16 @@ class FetchOutput(BaseModel):
     neighbours: list[HitModel]
 
 
+class ChildSourceModel(BaseModel):
+    source: str
+    chunks: int
+
+
 class SourceModel(BaseModel):
     source: str
     doc_id: str
     chunks: int
+    children: list[ChildSourceModel] = Field(default_factory=list)
 
 
 class SourcesOutput(BaseModel):

@@ -105,9 +105,47 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """One ingested file: ``chunks`` counts all its chunks, its children's too;
+    ``children`` are the sources stored under it (a mail's attachments,
+    ``mail.eml#report.pdf``, nested ones included), each with its own chunks."""
+
     source: str
     doc_id: str
     chunks: int
+    children: tuple[SourceInfo, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``mmrag sources --json`` prints for it."""
+        return {"source": self.source, "doc_id": self.doc_id, "chunks": self.chunks,
+                "children": [{"source": c.source, "chunks": c.chunks} for c in self.children]}
+
+
+def source_tree(counts: Mapping[tuple[str, str], int]) -> list[SourceInfo]:
+    """``SourceInfo`` per doc_id from chunk counts per ``(doc_id, source)``, sorted by
+    source: the file is the parent and the sources under it (``file#part``) its
+    children, so a mail is listed once, by its own name, whichever row came first."""
+    by_doc: dict[str, dict[str, int]] = {}
+    for (doc_id, source), n in counts.items():
+        by_doc.setdefault(doc_id, {})[source] = n
+    out = []
+    for doc_id, sources in by_doc.items():
+        parent = _parent_source(sorted(sources, key=lambda s: (len(s), s)))
+        children = tuple(SourceInfo(s, doc_id, n) for s, n in sorted(sources.items()) if s != parent)
+        out.append(SourceInfo(parent, doc_id, sum(sources.values()), children))
+    return sorted(out, key=lambda s: s.source)
+
+
+def _parent_source(sources: list[str]) -> str:
+    """The file the sources (shortest first) hang from: the shortest when the others
+    are its parts; when the file has no chunk of its own (a mail always has its
+    header's), the name before the first ``#`` of the last path part, which the
+    parts share (attachments' names are made '#'-free)."""
+    first = sources[0]
+    if all(s.startswith(first + "#") for s in sources[1:]):
+        return first
+    folder, _, name = first.rpartition("/")
+    base = f"{folder}/{name.split('#', 1)[0]}" if folder else name.split("#", 1)[0]
+    return base if all(s.startswith(base + "#") or s == base for s in sources) else first
 
 
 @dataclass(frozen=True)

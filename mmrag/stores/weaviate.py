@@ -20,6 +20,7 @@ import json
 import os
 import re
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,7 @@ from mmrag.stores.base import (
     SourceInfo,
     VectorStore,
     check_specs,
+    source_tree,
 )
 from mmrag.stores.boundary import map_store_errors
 from mmrag.stores.filters import FIELDS, And, Eq, Filters, In, Match, Not, Or, Range, to_filter
@@ -650,11 +652,10 @@ class WeaviateStore(VectorStore):
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():
             return []
-        counts: dict[str, list[Any]] = {}
+        counts: Counter[tuple[str, str]] = Counter()
         for obj in self._handle().iterator(return_properties=["doc_id", "source"]):  # a cursor: no result cap
-            entry = counts.setdefault(obj.properties["doc_id"], [obj.properties["source"], 0])
-            entry[1] += 1
-        return sorted((SourceInfo(src, doc, n) for doc, (src, n) in counts.items()), key=lambda s: s.source)
+            counts[obj.properties["doc_id"], obj.properties["source"]] += 1
+        return source_tree(counts)
 
     def info(self) -> list[CollectionInfo]:
         out = []

@@ -196,3 +196,59 @@ def test_eml_loader_reads_attachments_with_the_loaders_it_is_given(tmp_path: Pat
     assert {e.source for e in elements} == {str(path), f"{path}#crane_report.pdf"}
     assert all(e.image is None for e in elements)
     assert "'harbour_plan.docx' not read: unsupported file type" in elements[0].metadata["load_note"]
+
+
+def test_sources_list_a_mail_once_with_its_attachments_and_one_can_be_removed(tmp_path: Path, files) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mmrag.cli import app
+
+    runner = CliRunner()
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    path = folder / "crane.eml"
+    path.write_bytes(crane_mail(files).as_bytes())
+    store = str(tmp_path / "store.db")
+
+    def sources() -> list[dict]:
+        result = runner.invoke(app, ["sources", "--store", store, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert runner.invoke(app, ["ingest", str(folder), "--store", store]).exit_code == 0
+    [entry] = sources()  # the mail once, under its own name, whichever row the store returned first
+    pdf, docx = f"{path}#crane_report.pdf", f"{path}#harbour_plan.docx"
+    assert entry["source"] == str(path) and [c["source"] for c in entry["children"]] == [pdf, docx]
+    assert entry["chunks"] > sum(c["chunks"] for c in entry["children"]) > 0  # its own chunks and its children's
+    listed = runner.invoke(app, ["sources", "--store", store]).stdout.splitlines()
+    assert [line.split()[-1] for line in listed] == [str(path), pdf, docx]
+
+    removed = runner.invoke(app, ["delete", "--source", pdf, "--store", store])
+    assert removed.exit_code == 0 and f"deleted {entry['children'][0]['chunks']} chunks of {pdf}" in removed.stdout
+    assert "this part included" in removed.stdout
+    [after] = sources()
+    assert [c["source"] for c in after["children"]] == [docx] and after["chunks"] == entry["chunks"] - entry["children"][0]["chunks"]
+    rerun = json.loads(runner.invoke(app, ["ingest", str(folder), "--store", store, "--json"]).stdout)
+    assert [f["status"] for f in rerun["files"]] == ["unchanged"]  # an unchanged mail is not read again ...
+    assert [c["source"] for c in sources()[0]["children"]] == [docx]  # ... so the removed part stays removed
+
+    path.write_bytes(crane_mail(files).as_bytes().replace(b"the plan too.", b"the plan too, revised."))
+    assert runner.invoke(app, ["ingest", str(folder), "--store", store]).exit_code == 0
+    assert [c["source"] for c in sources()[0]["children"]] == [pdf, docx]  # a changed mail is read whole
+
+    gone = runner.invoke(app, ["delete", "--source", str(path), "--store", store])
+    assert gone.exit_code == 0 and "stays" not in gone.stdout and sources() == []  # the mail takes its parts along
+
+
+def test_source_tree_names_the_file_even_when_a_part_comes_first_or_it_has_no_chunk_of_its_own() -> None:
+    from mmrag.stores.base import source_tree
+
+    [mail_] = source_tree({("d1", "/m/a.eml#fwd.eml#r.pdf"): 2, ("d1", "/m/a.eml#fwd.eml"): 1, ("d1", "/m/a.eml"): 3})
+    assert (mail_.source, mail_.chunks) == ("/m/a.eml", 6)
+    assert [(c.source, c.chunks) for c in mail_.children] == [("/m/a.eml#fwd.eml", 1), ("/m/a.eml#fwd.eml#r.pdf", 2)]
+    [bare] = source_tree({("d2", "/m/#1/b.eml#x.pdf"): 4, ("d2", "/m/#1/b.eml#y.pdf"): 1})  # a '#' in a folder is no mark
+    assert (bare.source, bare.chunks, [c.source for c in bare.children]) == ("/m/#1/b.eml", 5, ["/m/#1/b.eml#x.pdf", "/m/#1/b.eml#y.pdf"])
+    plain = source_tree({("d3", "notes.md"): 1, ("d4", "a.pdf"): 2})
+    assert [(s.source, s.children) for s in plain] == [("a.pdf", ()), ("notes.md", ())]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from mmrag.embedding.base import batched
 from mmrag.errors import FilterError, StoreError
-from mmrag.stores.base import CollectionInfo, SearchRequest, SourceInfo
+from mmrag.stores.base import CollectionInfo, SearchRequest, SourceInfo, source_tree
 from mmrag.stores.filters import Filter, Filters, Match
 from mmrag.stores.late import dense_query, rerank_maxsim
 from mmrag.stores.milvus.collection import MilvusCollection
@@ -201,12 +202,11 @@ class MilvusQueries(MilvusCollection):
     def sources(self) -> list[SourceInfo]:
         if not self.spaces():
             return []
-        counts: dict[str, list[Any]] = {}
+        counts: Counter[tuple[str, str]] = Counter()
         for row in self._query_all(self.collection, "", ["doc_id", "source"]):
-            entry = counts.setdefault(row["doc_id"], [row["source"], 0])
-            entry[1] += 1
-        doc_ids = {key: self._caller_doc_id(key) for key in counts}
-        return sorted((SourceInfo(src, doc_ids[key], n) for key, (src, n) in counts.items()), key=lambda s: s.source)
+            counts[row["doc_id"], row["source"]] += 1
+        doc_ids = {key: self._caller_doc_id(key) for key, _ in counts}
+        return source_tree({(doc_ids[key], src): n for (key, src), n in counts.items()})
 
     def _caller_doc_id(self, key: str) -> str:
         """The caller's doc_id stored under ``key`` (read back from one of its rows when hashed)."""
