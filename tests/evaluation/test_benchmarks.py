@@ -137,6 +137,11 @@ def test_word_recall_benchmark_runs_quick(tmp_path):
     assert set(per_format) == {"docx", "xlsx", "csv", "html", "epub", "eml"}  # one third-party file of each
     assert per_format["docx"][1] == 1.0 and per_format["csv"][1] == 1.0  # mmrag holds every word LlamaIndex reads
     assert all(r["mmrag_words"] > 0 for r in result["raw"]["files"])
+    pictures = {row[0]: row[1:] for row in table(result, "Words only in pictures")["rows"]}
+    assert set(pictures) == {"docx", "html"}
+    for fmt, (n, without, with_ocr, theirs) in pictures.items():  # the words are in pictures only: OCR finds them
+        assert n == 6 and without == 0 and theirs == 0, fmt
+        assert with_ocr is None or with_ocr == 1.0, fmt
 
 
 @pytest.mark.slow
