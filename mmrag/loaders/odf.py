@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -26,8 +26,8 @@ from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 _MIME = b"application/vnd.oasis.opendocument."
 KINDS = {".odt": "text", ".ods": "spreadsheet", ".odp": "presentation"}
-MAX_REPEAT = 10_000
-_PICTURE_HOLDERS = ("h", "p", "list", "section")  # a repeated row or cell that holds a value is read at most this many times
+MAX_REPEAT = 10_000  # a repeated row or cell that holds a value is read at most this many times
+_PICTURE_HOLDERS = ("h", "p", "list", "section")  # the body nodes whose picture frames are read
 
 
 def _kind(path: Path) -> str:
