@@ -64,3 +64,18 @@ def weighted_hits(candidates: Mapping[str, Sequence[Hit]], weights: Sequence[flo
         scores = {**(dense[i].scores if i in dense else {}), **(bm25[i].scores if i in bm25 else {}), "weighted": fused[i]}
         hits.append(Hit((dense.get(i) or bm25[i]).chunk, fused[i] / sum(weights), scores))
     return hits
+
+
+def rrf_hits(candidates: Mapping[str, Sequence[Hit]], k_rrf: int, k: int) -> list[Hit]:
+    """Reciprocal rank fusion of best-first hit lists (``{"dense": ..., "bm25": ...}``), client
+    side, for lists a backend cannot fuse itself (late interaction's MaxSim order). Each hit
+    keeps its lists' scores and adds ``rrf``, which is also ``Hit.score``."""
+    fused = rrf([[h.chunk.id for h in hits] for hits in candidates.values()], k_rrf)
+    by_id: dict[str, Hit] = {}
+    scores_of: dict[str, dict[str, float]] = {}
+    for hits in candidates.values():
+        for h in hits:
+            by_id.setdefault(h.chunk.id, h)
+            scores_of.setdefault(h.chunk.id, {}).update(h.scores)
+    ranked = sorted(fused, key=lambda i: -fused[i])[:k]
+    return [Hit(by_id[i].chunk, fused[i], {**scores_of[i], "rrf": fused[i]}) for i in ranked]

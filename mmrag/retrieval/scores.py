@@ -11,6 +11,8 @@ hybrid, weighted / alpha    weighted sum of min-max scores,        [0, 1]       
                             divided by the weights' sum
 hybrid, rrf                 sum of 1 / (k + rank)                  (0, n/(k+1)] ``rrf``
 late                        MaxSim (sum over query tokens)         [-n, n]      ``maxsim``, ``maxsim_mean``
+hybrid, multi-vector query  the fusion's (its vector side:         its own      the fusion's, ``maxsim``
+                            ``maxsim_mean``)
 reranked                    the reranker's score                   its own      ``first_stage``, ``rerank``
 ==========================  =====================================  ===========  ==========================
 
@@ -38,8 +40,10 @@ def logistic(x: float) -> float:
 
 
 def score_kind(hit: Hit) -> str:
-    """Which stage set ``hit.score``: the last one, read from the keys in ``hit.scores``."""
-    for kind in ("blend", "rerank", "maxsim", "adaptive", "weighted", "rrf", "bm25", "dense"):
+    """Which stage set ``hit.score``: the last one, read from the keys in ``hit.scores``.
+    A fusion's key comes before ``maxsim``: hybrid on a multi-vector space fuses late
+    hits, which keep their MaxSim keys (a late hit's first stage is ``first_stage``)."""
+    for kind in ("blend", "rerank", "adaptive", "weighted", "rrf", "maxsim", "bm25", "dense"):
         if kind in hit.scores:
             return kind
     return "dense"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from mmrag.embedding.base import EmbedderSpec
 from mmrag.embedding.spaces import take_rows
 from mmrag.errors import InvalidArgument, ModelMismatchError, StoreError
 from mmrag.retrieval.adaptive import fuse_hits
-from mmrag.retrieval.fusion import best_per_chunk, weighted_hits
+from mmrag.retrieval.fusion import best_per_chunk, rrf_hits, weighted_hits
 from mmrag.stores.filters import Filter, Filters, to_filter
 from mmrag.types import ChoiceEnum, Chunk, Hit
 
@@ -285,9 +285,26 @@ class VectorStore(ABC):
             return self.bm25_hits(request, request.k)
         if mode is SearchMode.DENSE or alpha == 1.0 or not request.text.strip():
             return best_per_chunk(self.dense_hits(request, request.k))[: request.k]
+        if any(stored[space].multivector for space in request.vectors):
+            return self._late_hybrid(request)
         if request.fusion is Fusion.RRF:
             return self.rrf_hits(request)
         candidates = self.candidates(request)
+        if request.fusion is Fusion.WEIGHTED:
+            return weighted_hits(candidates, request.weights, request.k)
+        return fuse_hits(candidates, request.text, request.k)
+
+    def _late_hybrid(self, request: SearchRequest) -> list[Hit]:
+        """Hybrid on a multi-vector space: late interaction (its first stage without BM25,
+        then exact MaxSim over ``depth`` candidates) is the vector side, scored by
+        ``maxsim_mean`` (the mean best cosine per query token, a cosine's range), and is
+        fused with BM25 by the request's fusion like a dense list."""
+        late = self.late_hits(replace(request, text="", k=request.depth, mode=SearchMode.LATE, fusion=Fusion.RRF, alpha=None))
+        tokens = sum(len(v) for v in request.vectors.values() if np.ndim(v) == 2)
+        late = [Hit(h.chunk, h.score / tokens, {**h.scores, "maxsim_mean": h.score / tokens}) for h in late]
+        candidates = {"dense": late, "bm25": self.bm25_hits(request, request.depth)}
+        if request.fusion is Fusion.RRF:
+            return rrf_hits(candidates, request.rrf_k, request.k)
         if request.fusion is Fusion.WEIGHTED:
             return weighted_hits(candidates, request.weights, request.k)
         return fuse_hits(candidates, request.text, request.k)

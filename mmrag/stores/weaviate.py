@@ -113,7 +113,24 @@ def base_properties() -> list[Any]:
     ]
 
 
-def vector_config(spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -> list[Any]:
+# mmrag's MUVERA option names (as MilvusStore's ``muvera=`` and MuveraParams spell them) ->
+# Weaviate's; Weaviate has no final projection, seed or empty-partition switch.
+WEAVIATE_MUVERA = {"simhash_bits": "ksim", "projection_dim": "dprojections", "repetitions": "repetitions"}
+
+
+def muvera_encoding(muvera: bool | Mapping[str, Any]) -> Any:
+    """Weaviate's MUVERA encoding for ``muvera`` (True: Weaviate's defaults; a mapping in
+    MuveraParams' names), None for False; an option Weaviate lacks is refused by name."""
+    if muvera is False:
+        return None
+    options = {} if muvera is True else dict(muvera)
+    unknown = sorted(set(options) - set(WEAVIATE_MUVERA))
+    if unknown:
+        raise StoreError(f"Weaviate's MUVERA takes {', '.join(WEAVIATE_MUVERA)}; it has no {', '.join(unknown)}")
+    return Configure.VectorIndex.MultiVector.Encoding.muvera(**{WEAVIATE_MUVERA[k]: v for k, v in options.items()})
+
+
+def vector_config(spaces: Mapping[str, EmbedderSpec], *, muvera: bool | Mapping[str, Any] = False) -> list[Any]:
     """One self-provided named vector per pooled space (cosine HNSW); a multi-vector
     space gets a MaxSim multi-vector (dot product: MaxSim sums best inner products)
     plus its pooled vector."""
@@ -122,7 +139,7 @@ def vector_config(spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -
         if spec.multivector:
             out.append(Configure.MultiVectors.self_provided(
                 name=space,
-                encoding=Configure.VectorIndex.MultiVector.Encoding.muvera() if muvera else None,
+                encoding=muvera_encoding(muvera),
                 multi_vector_config=Configure.VectorIndex.MultiVector.multi_vector(
                     aggregation=MultiVectorAggregation.MAX_SIM),
                 vector_index_config=Configure.VectorIndex.hnsw(distance_metric=VectorDistances.DOT),
@@ -137,7 +154,9 @@ def vector_config(spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -
     return out
 
 
-def collection_config(collection: str, spaces: Mapping[str, EmbedderSpec], *, muvera: bool = False) -> dict[str, Any]:
+def collection_config(
+    collection: str, spaces: Mapping[str, EmbedderSpec], *, muvera: bool | Mapping[str, Any] = False
+) -> dict[str, Any]:
     """Keyword arguments for ``client.collections.create``."""
     for space in spaces:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", space) or "__" in space:
@@ -432,10 +451,12 @@ class WeaviateStore(VectorStore):
         hits = store.search(SearchRequest("query", {"text": qvec}, k=5, alpha=0.0))  # pure BM25
 
     ``muvera=True`` encodes multi-vectors with MUVERA (servers >= 1.31): a faster,
-    approximate first stage, rescored by exact MaxSim on the server.
+    approximate first stage, rescored by exact MaxSim on the server; a mapping
+    (``{"repetitions": 20, "simhash_bits": 5, "projection_dim": 16}``) sets it in the
+    names MilvusStore's ``muvera=`` uses. Off by default here, as in Weaviate.
     """
 
-    def __init__(self, client: Any, collection: str = "mmrag", *, muvera: bool = False) -> None:
+    def __init__(self, client: Any, collection: str = "mmrag", *, muvera: bool | Mapping[str, Any] = False) -> None:
         _require()
         self.client = client
         self.collection = collection
@@ -498,9 +519,9 @@ class WeaviateStore(VectorStore):
         version = server_version(self.client.get_meta())
         if multi and version < (1, 29, 0):
             raise StoreError(f"multi-vector spaces need Weaviate >= 1.29; this server is {'.'.join(map(str, version))}")
-        if self.muvera and version < MUVERA_MIN_VERSION:
+        if self.muvera is not False and version < MUVERA_MIN_VERSION:
             raise StoreError(f"MUVERA needs Weaviate >= 1.31; this server is {'.'.join(map(str, version))}")
-        self.client.collections.create(**collection_config(self.collection, spaces, muvera=self.muvera and multi))
+        self.client.collections.create(**collection_config(self.collection, spaces, muvera=self.muvera if multi else False))
         self._spaces = dict(spaces)
         self._meta = {}
 

@@ -98,7 +98,8 @@ def snapshot(store: MilvusStore) -> tuple:
 @pytest.fixture
 def late_store(milvus_uri):
     """A store with a text-less multi-vector space, small batches (many per source), one source written."""
-    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1, tokens_per_row=1)  # rows counted below
+    # rows counted below; an 8-d MUVERA encoding keeps the rows about as small as without one
+    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1, tokens_per_row=1, muvera={"final_dim": 8})
     store.ensure_collection({"pages": EmbedderSpec("tiny-colpali", 8, multivector=True)})
     chunks = text_chunks("d", [f"page {i} text" for i in range(12)])
     store.write_source("d", chunks, {"pages": [unit(5, 8) for _ in chunks]}, keep={c.id for c in chunks})

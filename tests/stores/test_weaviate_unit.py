@@ -91,6 +91,12 @@ def test_collection_config_records_specs_and_declares_vectors():
     assert multi["multivector"] == {"enabled": True, "aggregation": "maxSim", "muvera": {"enabled": True}}
     plain = {v.name: v._to_dict() for v in collection_config("docs", SPACES)["vector_config"]}
     assert "muvera" not in plain["pages"]["vectorIndexConfig"]["multivector"]
+    named = {v.name: v._to_dict() for v in collection_config(
+        "docs", SPACES, muvera={"repetitions": 10, "simhash_bits": 4, "projection_dim": 8})["vector_config"]}
+    assert named["pages"]["vectorIndexConfig"]["multivector"]["muvera"] == {
+        "enabled": True, "ksim": 4, "dprojections": 8, "repetitions": 10}  # MilvusStore's names, Weaviate's keys
+    with pytest.raises(StoreError, match="has no final_dim, seed"):
+        collection_config("docs", SPACES, muvera={"final_dim": 2048, "seed": 1})
     assert cfg["inverted_index_config"].indexNullState is True
     with pytest.raises(StoreError, match="not made by mmrag"):
         specs_from_description("X", "someone else's collection")

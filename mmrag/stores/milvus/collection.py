@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmrag.embedding.base import EmbedderSpec
-from mmrag.errors import MissingDependencyError, StoreError
+from mmrag.errors import MissingDependencyError, ModelMismatchError, StoreError
 from mmrag.stores.base import check_specs
-from mmrag.stores.milvus.late import NATIVE_LATE_MIN_VERSION, server_version
+from mmrag.embedding.muvera import Muvera
+from mmrag.stores.milvus.late import late_layout, muvera_params, read_muvera
 from mmrag.stores.milvus.lite import check_path, opening
 from mmrag.stores.milvus.rows import BATCH_BYTES, QUERY_PAGE, token_collection
 from mmrag.stores.milvus.schema import (
     ASR_PROPERTY,
     LAYOUT_PROPERTY,
+    MUVERA_PROPERTY,
     TOKENS_PER_ROW_PROPERTY,
     create_collection,
     parse_uri,
@@ -40,7 +42,15 @@ LITE_TOKENS_PER_ROW = 32
 
 
 class MilvusCollection:
-    """The state the writer and the queries share: the client, the collection's spaces and its late layout."""
+    """The state the writer and the queries share: the client, the collection's spaces and its late layout.
+
+    ``muvera`` (companion layout, i.e. Milvus Lite and servers < 2.6.4): ``True``
+    gives every multi-vector space a MUVERA encoding field (``late.DEFAULT_MUVERA``)
+    that late search's first stage searches; a mapping of MuveraParams fields
+    (``{"final_dim": 4096}``) chooses them, and is refused on a collection that
+    records other ones; ``False`` keeps the mean-pooled first stage. It applies
+    when the collection is made: an existing one keeps what it records.
+    """
 
     def __init__(
         self,
@@ -51,6 +61,7 @@ class MilvusCollection:
         retries: int = RETRIES,
         batch_bytes: int = BATCH_BYTES,
         tokens_per_row: int | None = None,
+        muvera: bool | Mapping[str, Any] = True,
         create: bool = True,
     ) -> None:
         if pymilvus is None:
@@ -70,6 +81,10 @@ class MilvusCollection:
         if not 1 <= tokens_per_row <= 256:
             raise StoreError(f"tokens_per_row must be in 1..256, got {tokens_per_row}")
         self.tokens_per_row = tokens_per_row
+        if not isinstance(muvera, (bool, Mapping)):
+            raise StoreError(f"muvera is True, False or a mapping of MUVERA params, got {muvera!r}")
+        self.muvera_option = muvera
+        self._fde: dict[str, Muvera] = {}  # the collection's encoders by space (recorded, never taken from the caller)
         # Milvus Lite serves gRPC in-process with gRPC's default ping policy, which
         # answers pymilvus' idle keepalive pings (every 10 s) with GOAWAY
         # "too_many_pings"; a client idle for a while (e.g. while a pipeline loads
@@ -81,15 +96,20 @@ class MilvusCollection:
         self._layout = "companion"
 
     # -- collection ---------------------------------------------------------
-
-    # -- collection ---------------------------------------------------------
     def spaces(self) -> dict[str, EmbedderSpec]:
         if self._spaces is None:
             if not self.client.has_collection(self.collection):
                 return {}
-            self._spaces = read_spaces(self.client, self.collection)
-            props = self.client.describe_collection(self.collection).get("properties", {})
-            self._layout = props.get(LAYOUT_PROPERTY, "companion")
+            spaces = read_spaces(self.client, self.collection)
+            described = self.client.describe_collection(self.collection)
+            props = described.get("properties", {})
+            dims = {f["name"]: int(f.get("params", {}).get("dim", 0)) for f in described.get("fields", [])}
+            # A collection made before MUVERA has none recorded: its late search keeps the pooled first stage.
+            fde = read_muvera(self.collection, props.get(MUVERA_PROPERTY), spaces, dims)
+            layout = props.get(LAYOUT_PROPERTY, "companion")
+            if layout == "companion":
+                self._check_muvera(spaces, fde)
+            self._spaces, self._fde, self._layout = spaces, fde, layout
             self.tokens_per_row = int(props.get(TOKENS_PER_ROW_PROPERTY, 1))
             for name in [self.collection, *self._token_collections()]:
                 self.client.load_collection(name)
@@ -106,10 +126,10 @@ class MilvusCollection:
     def supports_native_late(self) -> bool:
         """True on a Milvus server >= 2.6.4 with a pymilvus that can declare arrays of structs;
         read from the server's reported version, never assumed."""
-        if self.is_lite or not hasattr(pymilvus.DataType, "STRUCT"):
+        if self.is_lite:
             return False
-        version = server_version(str(self.client.get_server_version()))
-        return version is not None and version >= NATIVE_LATE_MIN_VERSION
+        struct = hasattr(pymilvus.DataType, "STRUCT")
+        return late_layout(True, False, str(self.client.get_server_version()), struct) == "native"
 
     def ensure_collection(self, spaces: Mapping[str, EmbedderSpec]) -> None:
         stored = self.spaces()
@@ -121,10 +141,35 @@ class MilvusCollection:
                 raise StoreError(f"invalid space name {space!r}: use letters, digits and _")
         multi = any(spec.multivector for spec in spaces.values())
         self._layout = "native" if multi and self.supports_native_late() else "companion"
-        create_collection(self.client, self.collection, spaces, self._layout, self.tokens_per_row, lite=self.is_lite)
+        muvera = {}
+        if self._layout == "companion" and self.muvera_option is not False:
+            options = {} if self.muvera_option is True else self.muvera_option
+            muvera = {s: muvera_params(s, spec, options) for s, spec in spaces.items() if spec.multivector}
+        create_collection(self.client, self.collection, spaces, self._layout, self.tokens_per_row, lite=self.is_lite,
+                          muvera=muvera)
+        self._fde = {s: Muvera(p) for s, p in muvera.items()}
         self._spaces = dict(spaces)
         for name in [self.collection, *self._token_collections()]:
             self.client.load_collection(name)
+
+    def _check_muvera(self, spaces: Mapping[str, EmbedderSpec], fde: Mapping[str, Muvera]) -> None:
+        """Refuse MUVERA options that differ from what the collection's documents were encoded with."""
+        if not isinstance(self.muvera_option, Mapping):
+            return
+        for space, spec in spaces.items():
+            if spec.multivector:
+                wanted = muvera_params(space, spec, self.muvera_option)
+                enc = fde.get(space)
+                if enc is None:
+                    raise ModelMismatchError(
+                        f"collection '{self.collection}' was made without a MUVERA encoding for '{space}'; open it "
+                        "without muvera= (its late search uses the pooled first stage) or ingest into a new collection"
+                    )
+                if wanted != enc.params:
+                    raise ModelMismatchError(
+                        f"collection '{self.collection}' encodes '{space}' with MUVERA {enc.params.to_json()}, "
+                        f"but this store asks for {wanted.to_json()}; open it without muvera= or ingest into a new collection"
+                    )
 
     def asr_model(self) -> AsrSpec | None:
         from mmrag.asr.base import AsrSpec

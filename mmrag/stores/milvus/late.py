@@ -9,14 +9,17 @@ tagged with the write's generation so a half-written replacement is never read.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from mmrag.errors import StoreError
-from mmrag.stores.milvus.rows import OUTPUT_FIELDS, row_key, row_to_chunk
+from mmrag.embedding.base import EmbedderSpec
+from mmrag.embedding.muvera import Muvera, MuveraParams
+from mmrag.errors import InvalidArgument, StoreError
+from mmrag.stores.milvus.rows import OUTPUT_FIELDS, fde_field, row_key, row_to_chunk
 from mmrag.types import Chunk, Hit
 
 try:
@@ -34,6 +37,59 @@ def server_version(text: str) -> tuple[int, int, int] | None:
         return None
     m = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
     return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def late_layout(multivector: bool, lite: bool, version_text: str, has_struct: bool) -> str:
+    """``"native"`` (MAX_SIM over an array-of-structs field) for multi-vector spaces on a
+    Milvus server >= 2.6.4 whose pymilvus can declare arrays of structs, else
+    ``"companion"`` (token rows beside the collection, MUVERA first stage)."""
+    if not multivector or lite or not has_struct:
+        return "companion"
+    version = server_version(version_text)
+    return "native" if version is not None and version >= NATIVE_LATE_MIN_VERSION else "companion"
+
+
+# The MUVERA encoding every multi-vector space gets in the companion layout, as
+# benchmarks/late_first_stage.py chose it: at 500 ColPali-sized pages, top-100
+# candidates by it held 99.7% of exhaustive MaxSim's top 10 (96% at 10,000), in
+# 2,048 floats (8 KB) per chunk.
+DEFAULT_MUVERA: dict[str, Any] = {"repetitions": 20, "simhash_bits": 5, "projection_dim": 16, "final_dim": 2048, "seed": 0}
+
+
+def muvera_params(space: str, spec: EmbedderSpec, options: Mapping[str, Any]) -> MuveraParams:
+    """The encoding for one space: ``options`` are MuveraParams fields other than ``dim``."""
+    if "dim" in options:
+        raise StoreError("muvera options take no 'dim': each space's encoding uses its embedder's dim")
+    try:
+        return MuveraParams(dim=spec.dim, **{**DEFAULT_MUVERA, **options})
+    except (TypeError, InvalidArgument) as exc:
+        raise StoreError(f"invalid muvera options {dict(options)} for space '{space}': {exc}") from exc
+
+
+def read_muvera(
+    collection: str, raw: str | None, spaces: Mapping[str, EmbedderSpec], field_dims: Mapping[str, int]
+) -> dict[str, Muvera]:
+    """The encoders recorded on a collection (``raw``: its property), checked against its
+    spaces and its FDE fields, so a query is encoded exactly as the documents were."""
+    if raw is None:
+        return {}
+    out = {}
+    try:
+        recorded = json.loads(raw)
+        for space, data in recorded.items():
+            params = MuveraParams.from_json(data)
+            spec = spaces.get(space)
+            if spec is None or not spec.multivector or params.dim != spec.dim:
+                raise StoreError(f"MUVERA params for '{space}' do not fit its space ({spec.describe() if spec else 'none'})")
+            if field_dims.get(fde_field(space)) != params.output_dim:
+                raise StoreError(f"field {fde_field(space)} does not hold {params.output_dim}-d MUVERA encodings")
+            out[space] = Muvera(params)
+    except (ValueError, TypeError, AttributeError, InvalidArgument, StoreError) as exc:
+        raise StoreError(
+            f"collection '{collection}' records unreadable MUVERA params ({exc}); "
+            "delete it and ingest again (--collection NAME for a new one)"
+        ) from exc
+    return out
 
 
 class NativeLate:

@@ -22,6 +22,7 @@ from mmrag.stores.milvus.rows import (
     QUERY_PAGE,
     dense_field,
     DOC_ID_KEY,
+    fde_field,
     is_hashed,
     keys_expr,
     row_key,
@@ -155,9 +156,19 @@ class MilvusQueries(MilvusCollection):
         depth: int,
         rrf_k: int,
         extra_fields: Sequence[str] = (),
+        fde: Mapping[str, np.ndarray] | None = None,
     ) -> list[dict[str, Any]]:
-        """Every dense space (and BM25 when there is text) in one ``hybrid_search``, fused by RRF."""
+        """Every dense space (and BM25 when there is text) in one ``hybrid_search``, fused by RRF.
+        A space in ``fde`` (its query's MUVERA encoding) is searched by that encoding
+        (inner product) instead of its pooled vector; a single retriever is one plain search."""
+        fde = fde or {}
         reqs = [
+            pymilvus.AnnSearchRequest(
+                data=[vec.tolist()], anns_field=fde_field(space), param={"metric_type": "IP"}, limit=depth, expr=expr or None
+            )
+            for space, vec in fde.items()
+        ]
+        reqs += [
             pymilvus.AnnSearchRequest(
                 data=[vec.tolist()],
                 anns_field=dense_field(space),
@@ -166,6 +177,7 @@ class MilvusQueries(MilvusCollection):
                 expr=expr or None,
             )
             for space, vec in pooled.items()
+            if space not in fde
         ]
         if text.strip():
             reqs.append(
@@ -173,19 +185,25 @@ class MilvusQueries(MilvusCollection):
                     data=[text], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth, expr=expr or None
                 )
             )
-        return self.client.hybrid_search(
-            self.collection, reqs, pymilvus.RRFRanker(rrf_k), limit=limit, output_fields=[*OUTPUT_FIELDS, *extra_fields]
-        )[0]
+        fields = [*OUTPUT_FIELDS, *extra_fields]
+        if len(reqs) == 1 and fde:  # the MUVERA first stage alone: no fusion to pay for
+            (req,) = reqs
+            return self.client.search(self.collection, data=req.data, anns_field=req.anns_field, limit=limit, filter=expr,
+                                      output_fields=fields, search_params=req.param)[0]
+        return self.client.hybrid_search(self.collection, reqs, pymilvus.RRFRanker(rrf_k), limit=limit, output_fields=fields)[0]
 
     def _late(self, request: SearchRequest, pooled: Mapping[str, np.ndarray], expr: str) -> list[Hit]:
+        """First stage (each query space's MUVERA encoding where the collection has one, else its
+        pooled vector; BM25 when there is text), then exact MaxSim over the candidates' tokens."""
         stored = self._spaces or {}
         queries = {s: np.asarray(v, dtype=np.float32) for s, v in request.vectors.items() if stored[s].multivector}
         if not queries:
             raise StoreError(f"late search needs a query in a multi-vector space; this collection's are: {self._multi() or 'none'}")
         if self._layout == "native":
             return NativeLate.search(self.client, self.collection, queries, expr, request.k)
-        rows = self._fused_rows(pooled, request.text, expr, request.depth, request.depth, request.rrf_k, ["late_gen"])
-        first = self._hits(rows, "rrf")
+        fde = {s: self._fde[s].encode_query(q) for s, q in queries.items() if s in self._fde}
+        rows = self._fused_rows(pooled, request.text, expr, request.depth, request.depth, request.rrf_k, ["late_gen"], fde)
+        first = self._hits(rows, "first_stage")
         gens = {r["id"]: r["entity"]["late_gen"] for r in rows}
         ids = {r["id"]: hit.chunk.id for r, hit in zip(rows, first)}
         tokens = {s: {ids[key]: vecs for key, vecs in self._tokens(s, gens).items()} for s in queries}

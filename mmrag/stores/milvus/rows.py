@@ -46,6 +46,11 @@ def dense_field(space: str) -> str:
     return f"dense_{space}"
 
 
+def fde_field(space: str) -> str:
+    """The MUVERA encoding of a multi-vector space's tokens: its late search's first stage."""
+    return f"fde_{space}"
+
+
 def token_collection(collection: str, space: str) -> str:
     """The companion collection holding the token vectors of a multi-vector space."""
     return f"{collection}__tok_{space}"

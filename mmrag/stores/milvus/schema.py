@@ -16,8 +16,9 @@ from typing import Any
 
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import StoreError
+from mmrag.embedding.muvera import MuveraParams
 from mmrag.stores.milvus.late import NativeLate
-from mmrag.stores.milvus.rows import MAX_VARCHAR, dense_field, token_collection
+from mmrag.stores.milvus.rows import MAX_VARCHAR, dense_field, fde_field, token_collection
 
 try:
     import pymilvus
@@ -27,6 +28,7 @@ except ImportError:  # pragma: no cover - exercised by the no-extras test run
 SPACES_PROPERTY = "mmrag.spaces"
 LAYOUT_PROPERTY = "mmrag.late_layout"
 TOKENS_PER_ROW_PROPERTY = "mmrag.tokens_per_row"
+MUVERA_PROPERTY = "mmrag.muvera"  # {space: MuveraParams} of the fde_<space> fields
 ASR_PROPERTY = "mmrag.asr"  # the AsrSpec (JSON) the collection's speech was transcribed with
 
 
@@ -48,9 +50,18 @@ def parse_uri(uri: str) -> tuple[str, bool]:
 
 
 def create_collection(
-    client: Any, collection: str, spaces: Mapping[str, EmbedderSpec], layout: str, tokens_per_row: int, *, lite: bool = False
+    client: Any,
+    collection: str,
+    spaces: Mapping[str, EmbedderSpec],
+    layout: str,
+    tokens_per_row: int,
+    *,
+    lite: bool = False,
+    muvera: Mapping[str, MuveraParams] | None = None,
 ) -> None:
-    """The chunk collection (and, in the companion layout, one token collection per multi-vector space)."""
+    """The chunk collection (and, in the companion layout, one token collection per
+    multi-vector space); ``muvera`` adds an ``fde_<space>`` encoding field per space
+    it names, indexed for inner-product ANN, and records the params."""
     DataType = pymilvus.DataType
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
@@ -82,6 +93,9 @@ def create_collection(
         index.add_index(dense_field(space), index_type="AUTOINDEX", metric_type="COSINE")
         if spec.multivector and layout == "native":
             NativeLate.add_field(client, schema, index, space, spec.dim)
+    for space, params in (muvera or {}).items():
+        schema.add_field(fde_field(space), DataType.FLOAT_VECTOR, dim=params.output_dim)
+        index.add_index(fde_field(space), index_type="AUTOINDEX", metric_type="IP")
     index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
     index.add_index("doc_id", index_type="INVERTED")
     props = {
@@ -89,6 +103,8 @@ def create_collection(
         LAYOUT_PROPERTY: layout,
         TOKENS_PER_ROW_PROPERTY: str(tokens_per_row),
     }
+    if muvera:
+        props[MUVERA_PROPERTY] = json.dumps({s: p.to_json() for s, p in muvera.items()})
     create_indexed(client, collection, schema, index, lite=lite, properties=props)
     if layout == "companion":
         for space, spec in spaces.items():

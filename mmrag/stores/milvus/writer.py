@@ -27,6 +27,7 @@ from mmrag.stores.milvus.rows import (
     TOKEN_BATCH_ROWS,
     chunk_to_row,
     dense_field,
+    fde_field,
     ID_KEY,
     ids_expr,
     is_hashed,
@@ -134,6 +135,8 @@ class MilvusWriter(MilvusCollection):
         pooled = {s: pool_tokens(v[i]) if stored[s].multivector else v[i] for s, v in vectors.items()}
         row = chunk_to_row(chunk, pooled)
         row["late_gen"] = gen
+        for space, encoder in self._fde.items():
+            row[fde_field(space)] = encoder.encode_document(vectors[space][i]).tolist()
         if self._layout == "native":
             for space in self._multi():
                 row.update(NativeLate.row_value(space, vectors[space][i]))
@@ -165,6 +168,7 @@ class MilvusWriter(MilvusCollection):
         if not ids:
             return []
         fields = [*OUTPUT_FIELDS, "content", "late_gen", *(dense_field(s) for s in self._spaces or {})]
+        fields += [fde_field(s) for s in self._fde]
         if self._layout == "native":
             fields += [NativeLate.field(s) for s in self._multi()]
         rows: list[dict[str, Any]] = []
