@@ -3,6 +3,8 @@ exhaustive MaxSim, for ColPali-sized pages (1030 x 128-d token vectors).
 
     PYTHONPATH=. .venv/bin/python benchmarks/late_first_stage.py            # 500 and 10,000 pages (minutes)
     PYTHONPATH=. .venv/bin/python benchmarks/late_first_stage.py --quick    # seconds
+    PYTHONPATH=. .venv/bin/python benchmarks/late_first_stage.py --store --pages 500     # through MilvusStore
+    PYTHONPATH=. .venv/bin/python benchmarks/late_first_stage.py --store --pages 10000   # (hours on 2 cores)
 
 What is measured, per collection size:
 - recall@10 of the late search (first stage: top 100 by the first-stage vector;
@@ -13,6 +15,14 @@ What is measured, per collection size:
   an ANN search over them in Milvus Lite) and exact MaxSim over the 100
   candidates' token vectors held in memory;
 - encoding time per page.
+
+With ``--store``: the late search through ``MilvusStore`` on a Milvus Lite file, end to
+end (query encoding, first stage, reading the candidates' token rows, MaxSim), top 100
+reranked, p50 and recall@10 against exhaustive MaxSim, side by side on the same pages
+and queries (interleaved): the MUVERA first stage (the store's default now) and the
+packed path before it (``muvera=False``: mean-pooled first stage); both pack 32 token
+vectors per row (Lite's default). ``maxsim_only_p50_ms`` is the MaxSim arithmetic over
+100 pages alone, for scale.
 
 Pages are random but clustered (each page's tokens sit around 8 of 256 topic
 centres, as patches of one page share content); a query is 20 noisy tokens of one
@@ -144,12 +154,84 @@ def run(pages: int, configs: dict[str, MuveraParams | None], n_queries: int, tok
     return out
 
 
+def load_store(store, pages: int, centres: np.ndarray, tokens: int, per_source: int = 25) -> float:
+    """Write ``pages`` pages (regenerated from their seeds) source by source; seconds taken."""
+    from mmrag.embedding.base import EmbedderSpec
+    from mmrag.types import Chunk, Modality
+
+    store.ensure_collection({"pages": EmbedderSpec("random-colpali", DIM, multivector=True)})
+    started = time.perf_counter()
+    for s in range(0, pages, per_source):
+        doc = f"deck{s // per_source}"
+        ids = range(s, min(s + per_source, pages))
+        chunks = [Chunk(f"p{i}", doc, f"decks/{doc}.pdf", Modality.TEXT, f"page {i}", page=i - s + 1) for i in ids]
+        store.write_source(doc, chunks, {"pages": [page(i, centres, tokens) for i in ids]}, keep={c.id for c in chunks})
+    store.flush()
+    return time.perf_counter() - started
+
+
+def store_run(pages: int, n_queries: int, tokens: int) -> dict:
+    """The late search through MilvusStore: MUVERA first stage vs the mean-pooled one, same pages and queries."""
+    from mmrag.stores import SearchMode, SearchRequest
+    from mmrag.stores.milvus import MilvusStore
+
+    rng = np.random.default_rng(pages)
+    centres = l2_normalize(rng.standard_normal((CENTRES, DIM))).astype(np.float32)
+    sources = rng.choice(pages, n_queries + 1, replace=False)  # the first query warms up
+    queries = [query(page(int(i), centres, tokens), rng) for i in sources]
+    exact = np.empty((len(queries), pages), dtype=np.float32)
+    for i in range(pages):
+        doc = page(i, centres, tokens)
+        exact[:, i] = [float(maxsim(q, [doc])[0]) for q in queries]
+    truth = [{f"p{i}" for i in np.argsort(-row, kind="stable")[:10]} for row in exact]
+    sides = {"muvera": True, "packed_mean_pooled": False}
+    out: dict = {"pages": pages, "tokens_per_page": tokens, "dim": DIM, "queries": n_queries, "candidates": CANDIDATES,
+                 "sides": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        stores = {name: MilvusStore(str(Path(tmp) / f"{name}.db"), "late", muvera=m) for name, m in sides.items()}
+        for name, store in stores.items():
+            out["sides"][name] = {"tokens_per_row": store.tokens_per_row,
+                                  "load_seconds": round(load_store(store, pages, centres, tokens), 1)}
+        times: dict[str, list[float]] = {name: [] for name in stores}
+        recalls: dict[str, list[float]] = {name: [] for name in stores}
+        for n, (q, want) in enumerate(zip(queries, truth)):
+            order = list(stores.items())
+            for name, store in order if n % 2 else reversed(order):  # alternate who goes first
+                t = time.perf_counter()
+                hits = store.search(SearchRequest("", {"pages": q}, k=10, mode=SearchMode.LATE, candidates=CANDIDATES))
+                elapsed = time.perf_counter() - t
+                if n:
+                    times[name].append(elapsed)
+                    recalls[name].append(len({h.chunk.id for h in hits} & want) / 10)
+        for name, store in stores.items():
+            out["sides"][name] |= {"late_p50_ms": pct(times[name], 50), "late_p95_ms": pct(times[name], 95),
+                                   "recall_at_10_vs_exhaustive": round(float(np.mean(recalls[name])), 4)}
+            store.close()
+    docs = [page(i, centres, tokens) for i in range(min(CANDIDATES, pages))]
+    scoring = []
+    for q in queries:
+        t = time.perf_counter()
+        maxsim(q, docs)
+        scoring.append(time.perf_counter() - t)
+    out["maxsim_only_p50_ms"] = pct(scoring, 50)
+    a, b = out["sides"]["muvera"], out["sides"]["packed_mean_pooled"]
+    out["p50_ratio_muvera_vs_packed"] = round(a["late_p50_ms"] / b["late_p50_ms"], 3)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: runs in seconds")
     ap.add_argument("--queries", type=int, default=30)
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/late_first_stage.json"))
+    ap.add_argument("--store", action="store_true", help="through MilvusStore on Milvus Lite, MUVERA vs packed")
+    ap.add_argument("--pages", type=int, default=500, help="with --store: pages in the collection")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default benchmarks/results/late_first_stage.json (--store: late_first_stage_store.json)")
     args = ap.parse_args(argv)
+    name = "late_first_stage_store.json" if args.store else "late_first_stage.json"
+    args.out = args.out or Path("benchmarks/results") / name
+    if args.store:
+        return store_main(args)
     default = MuveraParams(dim=DIM, repetitions=20, simhash_bits=5, projection_dim=16, final_dim=2048)
     wide = MuveraParams(dim=DIM, repetitions=20, simhash_bits=5, projection_dim=16, final_dim=None)
     if args.quick:
@@ -173,6 +255,24 @@ def main(argv: list[str] | None = None) -> None:
         "quick": args.quick,
     }
     save_json(args.out, result)
+
+
+def store_main(args: argparse.Namespace) -> None:
+    pages, tokens, n_queries = (120, 64, 4) if args.quick else (args.pages, TOKENS, args.queries)
+    load_start = os.getloadavg()[0]
+    started = time.perf_counter()
+    run_ = store_run(pages, n_queries, tokens)
+    save_json(args.out, {
+        "benchmark": "late_first_stage_store",
+        "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
+        "load_average_1min_at_start_and_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        "run": run_,
+        "seconds": round(time.perf_counter() - started, 1),
+        "goal": "late_p50_ms <= 150 and recall_at_10_vs_exhaustive >= 0.95 at 500 pages of 1030 x 128",
+        "note": "end to end through MilvusStore.search on Milvus Lite: query encoding, first stage, token rows read "
+        "back, MaxSim; the two sides hold the same pages and run the same queries, alternating who goes first",
+        "quick": args.quick,
+    })
 
 
 if __name__ == "__main__":
