@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 
 class SearchMode(ChoiceEnum):
-    """How to rank. ``late``: a first stage (pooled dense + BM25, fused by RRF)
-    finds ``depth`` candidates, then exact MaxSim over their stored token/patch
-    vectors orders them; it needs a query in a multi-vector space."""
+    """How to rank. ``late``: a first stage (the store's MUVERA encoding or pooled
+    vector, + BM25 when there is text, fused by RRF) finds ``depth`` candidates,
+    then exact MaxSim over their stored token/patch vectors orders them; it needs
+    a query in a multi-vector space. ``hybrid`` with such a query fuses that late
+    search (without BM25) with BM25 by the request's fusion."""
 
     __noun__ = "search mode"
 

@@ -6,7 +6,8 @@ built-in BM25 function fills from ``content`` (the context header + text).
 
 Late interaction (a multi-vector space such as ColPali/ColBERT): the chunk row
 holds the pooled vector (normalised token mean) in the space's dense field, and
-the token/patch vectors live one per row in a companion collection
+its MUVERA encoding in ``fde_<space>`` (the late search's first stage, params
+recorded in the collection), and the token/patch vectors live one per row in a companion collection
 ``<collection>__tok_<space>`` (Milvus Lite has no array-of-vector fields);
 ``tokens_per_row=B`` packs B consecutive token vectors into one row instead,
 which reads back ~B times fewer rows (Lite returns rows one by one, so reading
