@@ -265,7 +265,7 @@ def search(
     candidates_factor: Annotated[int, typer.Option("--candidates-factor", min=1, help="First-stage hits per final hit when reranking")] = 4,
     server: Annotated[
         str | None,
-        typer.Option("--server", envvar="MMRAG_SERVER", help="Ask a running `mmrag serve` at this URL instead (milliseconds; token from MMRAG_SERVER_TOKEN)"),
+        typer.Option("--server", envvar="MMRAG_SERVER", help="Ask a running `mmrag serve` at this URL, or `mmrag mcp --http` at URL/mcp, instead (milliseconds; token from MMRAG_SERVER_TOKEN)"),
     ] = None,
 ) -> None:
     """Search the store and print ranked hits."""
@@ -300,7 +300,7 @@ def _server_hits(
     server: str, query: str | None, k: int, mode: SearchMode, filters: list[str], image: Path | None, fusion: Fusion,
     model: str | None, image_model: str | None, rerank: str | None,
 ) -> list[dict]:
-    """The hits of a running ``mmrag serve``: it searches its own store with its own models."""
+    """The hits of a running ``mmrag serve`` or ``mmrag mcp --http``: it searches its own store with its own models."""
     from mmrag.service.client import TOKEN_ENV, remote_search
 
     local = {"--image": image, "--model": model, "--image-model": image_model, "--rerank": rerank,
@@ -476,7 +476,7 @@ def mcp(
     """Serve the index as MCP tools (search, fetch, page_image, sources; ingest with --allow-ingest)."""
     from mmrag.service.run import serve_mcp
 
-    serve_mcp(_index(store, collection, model, image_model), http, allow_ingest)
+    serve_mcp(_index(store, collection, model, image_model, create=False), http, allow_ingest)  # a mistyped path is an error
 
 
 @app.command()
@@ -492,7 +492,7 @@ def serve(
     """Serve the index as a JSON API: search, sources, chunks, thumbnails (bearer token from MMRAG_SERVER_TOKEN, if set)."""
     from mmrag.service.run import serve_http
 
-    serve_http(_index(store, collection, model, image_model), bind, allow_ingest)
+    serve_http(_index(store, collection, model, image_model, create=False), bind, allow_ingest)  # never a new empty store
 
 
 def main() -> None:

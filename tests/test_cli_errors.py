@@ -84,6 +84,17 @@ def test_reads_on_a_missing_store_do_not_create_it(tmp_path, command):
     assert not store.exists()
 
 
+@pytest.mark.parametrize("command", [["mcp"], ["mcp", "--http", "127.0.0.1:8799"], ["serve", "--bind", "127.0.0.1:8799"]])
+def test_servers_on_a_missing_store_refuse_to_start_and_create_nothing(tmp_path, command):
+    """In a subprocess with a timeout: were the check lost, the server would start and serve an empty store."""
+    store = tmp_path / "typo.db"
+    done = subprocess.run([sys.executable, "-m", "mmrag.cli", *command, "--store", str(store)], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert f"the store {store} does not exist" in done.stderr
+    assert not store.exists()
+
+
 def test_only_regular_files_are_opened(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

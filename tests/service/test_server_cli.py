@@ -4,10 +4,12 @@ as a local search, the bearer token, MMRAG_SERVER, and clear errors without a se
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -37,8 +39,9 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
                           env=env or dict(os.environ))
 
 
-def test_no_server_at_the_url_is_a_clear_error() -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+@pytest.mark.parametrize("path", ["", "/mcp"])
+def test_no_server_at_the_url_is_a_clear_error(path: str) -> None:
+    url = f"http://127.0.0.1:{_free_port()}{path}"
     result = CliRunner().invoke(app, ["search", "crane", "--server", url])
     assert result.exit_code == 2 and f"no mmrag server answers at {url}" in result.output
     assert "mmrag serve" in result.output
@@ -46,12 +49,28 @@ def test_no_server_at_the_url_is_a_clear_error() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--server", "ftp://host:1"], "expected the address of `mmrag serve`"),
+    (["--server", "http://127.0.0.1:1/mcp", "--filter", "page"], "--filter 'page': expected key=value"),
     (["--server", "http://127.0.0.1:1", "--rerank", "bi-encoder"], "--rerank cannot go to a server"),
     (["--server", "http://127.0.0.1:1", "--fusion", "rrf"], "--fusion cannot go to a server"),
 ])
 def test_options_a_server_cannot_take_are_refused(args: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["search", "crane", *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def _wait_listening(proc: subprocess.Popen, url: str, headers: dict[str, str] | None = None) -> None:
+    deadline = time.monotonic() + 300
+    while True:  # it listens once the store is open and the model loaded; any HTTP answer will do
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"the server did not start: {proc.communicate()[1]}")
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +90,7 @@ def server(cold_store: str, local_outputs: list[str]):
     env = dict(os.environ, MMRAG_SERVER_TOKEN=TOKEN)
     proc = subprocess.Popen([sys.executable, "-m", "mmrag.cli", "serve", "--store", cold_store, "--bind", url[7:]],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 300
-    while True:  # it listens once the store is open and the model loaded
-        try:
-            urllib.request.urlopen(urllib.request.Request(f"{url}/sources", headers={"Authorization": f"Bearer {TOKEN}"}), timeout=5)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"mmrag serve did not start: {proc.communicate()[1]}")
-            time.sleep(0.5)
+    _wait_listening(proc, f"{url}/sources", {"Authorization": f"Bearer {TOKEN}"})
     yield url
     proc.terminate()
     proc.wait(timeout=30)
@@ -105,3 +115,27 @@ def test_search_through_the_server_prints_what_a_local_search_prints(server: str
     assert bad_k.returncode == 2 and "k must be an integer from 1 to 50" in bad_k.stderr
     # the server kept serving through the refusals
     assert urllib.request.urlopen(urllib.request.Request(f"{server}/sources", headers={"Authorization": f"Bearer {TOKEN}"}), timeout=10).status == 200
+
+
+@pytest.mark.slow  # a server process and cold CLI runs
+def test_search_through_the_mcp_transport_prints_what_a_local_search_prints(
+    cold_store: str, local_outputs: list[str], tmp_path
+) -> None:
+    store = shutil.copytree(cold_store, tmp_path / "mcp_store.db")  # Milvus Lite: one process per store
+    url = f"http://127.0.0.1:{_free_port()}/mcp"
+    proc = subprocess.Popen([sys.executable, "-m", "mmrag.cli", "mcp", "--store", str(store), "--http", url[7:-4]],
+                            env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_listening(proc, url)
+        for (args, flag), local in zip(QUERIES, local_outputs):
+            done = _cli("search", *args, *([flag] if flag else []), "--server", url)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout == local
+        bad_k = _cli("search", "crane", "--server", url, "--k", "500")
+        assert bad_k.returncode == 2 and "refused the search" in bad_k.stderr and "less than or equal to 50" in bad_k.stderr
+        bad_key = _cli("search", "crane", "--server", url, "--filter", "no such=1")
+        assert bad_key.returncode == 2 and "filter key 'no such'" in bad_key.stderr
+        assert _cli("search", "crane", "--server", url, "--mode", "bm25").returncode == 0  # still serving
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
