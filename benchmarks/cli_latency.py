@@ -1,6 +1,6 @@
 """How long an agent waits on mmrag as a tool: a cold ``mmrag search`` process per mode,
 today's code against a baseline commit side by side, and warm searches through
-``mmrag serve`` (HTTP), ``mmrag mcp --http`` (MCP) and ``mmrag search --server``
+``mmrag serve`` (HTTP), ``mmrag mcp --http`` (MCP) and ``mmrag search --server`` (to either)
 against the bare ``Index.search`` call.
 
     PYTHONPATH=. .venv/bin/python benchmarks/cli_latency.py             # examples/data, 7 queries (minutes)
@@ -136,14 +136,15 @@ def warm(store: Path, queries: list[str], repeats: int, mode: str) -> dict[str, 
         out["HTTP /search"] = timed(lambda q: remote_search(http_url, q, 10, mode, []), queries, repeats)
         out["MCP search tool"] = asyncio.run(mcp_times(f"http://127.0.0.1:{mcp_port}/mcp", queries, repeats, mode))
         index.close()
-        cold_server = []
-        for q in queries:
-            done = run_measured([sys.executable, "-m", "mmrag.cli", "search", q, "--mode", mode, "--server", http_url],
-                                env=env, cwd=ROOT, timeout=120)
-            if done.returncode != 0:
-                raise RuntimeError(done.stderr)
-            cold_server.append(done.seconds)
-        out["cold `search --server` process"] = cold_server
+        for name, url in (("", http_url), (" (MCP)", f"http://127.0.0.1:{mcp_port}/mcp")):
+            cold_server = []
+            for q in queries:
+                done = run_measured([sys.executable, "-m", "mmrag.cli", "search", q, "--mode", mode, "--server", url],
+                                    env=env, cwd=ROOT, timeout=120)
+                if done.returncode != 0:
+                    raise RuntimeError(done.stderr)
+                cold_server.append(done.seconds)
+            out[f"cold `search --server` process{name}"] = cold_server
         return out
     finally:
         for proc in servers:

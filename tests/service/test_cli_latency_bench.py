@@ -26,7 +26,8 @@ def test_quick_benchmark_writes_cold_and_warm_tables(tmp_path: Path) -> None:
     assert all(row[2] > 0 and row[4] > 0 and row[6] > 0 for row in cold["rows"])
     paths = {(row[0], row[1]) for row in warm["rows"]}
     for mode in ("bm25", "hybrid"):
-        assert {(mode, p) for p in ("bare Index.search", "HTTP /search", "MCP search tool")} <= paths
+        assert {(mode, p) for p in ("bare Index.search", "HTTP /search", "MCP search tool", "cold `search --server` process",
+                                    "cold `search --server` process (MCP)")} <= paths
     assert all(row[3] > 0 for row in warm["rows"])
     assert "load average" in result["notes"][0]
     worktrees = subprocess.run(["git", "-C", str(ROOT), "worktree", "list"], capture_output=True, text=True).stdout
