@@ -47,6 +47,19 @@ def test_no_server_at_the_url_is_a_clear_error(path: str) -> None:
     assert "mmrag serve" in result.output
 
 
+def test_mcp_answers_are_read_from_json_or_an_event_stream() -> None:
+    from mmrag.service.client import ServerError, _rpc_answer
+
+    sse = b'event: message\ndata: {"jsonrpc":"2.0","id":2,"result":{"hits":[]}}\n\n'
+    assert _rpc_answer(sse, "text/event-stream", 2, "u") == {"hits": []}
+    assert _rpc_answer(b'{"jsonrpc":"2.0","id":1,"result":{"a":1}}', "application/json", 1, "u") == {"a": 1}
+    assert _rpc_answer(b"", "application/json", None, "u") is None  # a notification's 202
+    with pytest.raises(ServerError, match="refused the search: Invalid params"):
+        _rpc_answer(b'{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Invalid params"}}', "application/json", 1, "u")
+    with pytest.raises(ServerError, match="did not answer as an MCP server"):
+        _rpc_answer(b"<html>not mcp</html>", "text/html", 1, "u")
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--server", "ftp://host:1"], "expected the address of `mmrag serve`"),
     (["--server", "http://127.0.0.1:1/mcp", "--filter", "page"], "--filter 'page': expected key=value"),
