@@ -39,8 +39,27 @@ MIN_PICTURE_PIXELS = 48 * 48
 FLAT_THUMB = 512
 FLAT_EDGE_SHARE = 0.0005
 _EDGE_LEVEL = 48
-# Settings that decide the text, part of every cache key.
-_ENGINE_PARAMS = {"Global.use_cls": False}  # the angle classifier: pages and slides are upright
+# rapidocr settings (its dotted config keys) that decide the text, part of every cache key.
+# Chosen on twelve real 150-dpi scans of Debian's manuals OCR'd from the 1.0x render
+# (benchmarks/loaders_ocr.py --settings, 2026-12-02, shared 2-core machine at load
+# 4.7-14): with _SPEED_PARAMS, 3.81 CPU s a page against 6.19 for BASELINE_PARAMS
+# (0.61x; wall 6.81 vs 10.48 s), word recall 0.9932 against 0.9961. Recognition is
+# ~80% of the cost and grows with each line crop's width over its height, so taller
+# crops (unclip_ratio 2.0, rapidocr's 1.6) recognise fewer columns: 4.83 CPU s a page
+# against 5.36 in runs at load 17-40. A smaller detection input (Det.limit_type "max",
+# 960) kept 0.9924 alone but 0.9907 with it; rec_batch_num 24 cost more CPU (6.21 vs 4.42).
+_ENGINE_PARAMS: dict[str, Any] = {
+    "Global.use_cls": False,  # the angle classifier: pages and slides are upright
+    "Det.unclip_ratio": 2.0,
+}
+# Settings that change only what OCR costs, not the text: not part of the cache key.
+# One onnxruntime thread: rapidocr's default (one per core) spins waiting threads; on
+# the loaded 2-core machine (load 35-56) 4 pages took 4.42 CPU s a page against 7.11
+# (0.62x), same text, and it leaves a core to the embedder when OCR runs in the read worker.
+_SPEED_PARAMS: dict[str, Any] = {"EngineConfig.onnxruntime.intra_op_num_threads": 1}
+# rapidocr's defaults without the classifier (the settings before issue 17's
+# measurements): the baseline benchmarks/loaders_ocr.py --settings compares against.
+BASELINE_PARAMS: dict[str, Any] = {"Global.use_cls": False}
 
 _lock = threading.Lock()
 
@@ -52,13 +71,19 @@ def ocr_available() -> bool:
 
 @lru_cache(maxsize=1)
 def _engine() -> Any:
+    return build_engine({**_ENGINE_PARAMS, **_SPEED_PARAMS})
+
+
+def build_engine(params: Mapping[str, Any]) -> Any:
+    """A rapidocr engine with ``params`` over its defaults (the benchmarks build
+    the baseline and today's engines side by side with it)."""
     if not ocr_available():
         raise MissingDependencyError("rapidocr", "ocr", "OCR of scanned pages and images")
     import logging
 
     from rapidocr import RapidOCR
 
-    engine = RapidOCR(params=dict(_ENGINE_PARAMS))
+    engine = RapidOCR(params=dict(params))
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # it logs every call, and "no text found" as a warning
     return engine
 
@@ -125,6 +150,11 @@ def _read(image: Image.Image) -> str:
     array = np.asarray(image.convert("RGB"))
     with _lock:  # one engine instance; onnxruntime sessions are not re-entrant here
         result = engine(array)
+    return result_text(result)
+
+
+def result_text(result: Any) -> str:
+    """The confident lines of a rapidocr result in reading order, one a line."""
     texts = result.txts or ()
     scores = result.scores or (1.0,) * len(texts)
     boxes = result.boxes if result.boxes is not None else [None] * len(texts)
