@@ -6,19 +6,28 @@ Writes benchmarks/results/loaders_ocr.json. Compares, side by side in one run:
   images are references, so the ratio should stay near 1.0;
 - a scanned PDF OCR'd at render scales 1.0/1.5/2.0 vs scale 1.0 (the baseline):
   seconds per page, and word recall against the text that was drawn.
+
+With ``--settings [--quick]`` it writes loaders_ocr_settings.json instead: real
+pages of Debian's R and gnuplot manuals scanned at 150 dpi, each OCR'd in turn
+with rapidocr's settings before issue 17 (``ocr.BASELINE_PARAMS``) and with
+today's defaults, both from the loader's OCR render: CPU and wall seconds of the
+OCR call per page, and word recall against the page's own text layer.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import harness  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.lib.utils import ImageReader  # noqa: E402
@@ -86,6 +95,65 @@ def recall(found: str, truth: list[str]) -> float:
     return hit / len(want)
 
 
+def settings_main(quick: bool, out_dir: Path) -> None:
+    """Today's OCR defaults against the baseline settings on real scans, page by page in turn."""
+    import resource
+
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    import debian_docs
+    from loaders_real_pdfs import make_scans
+    from loaders_real_pdfs import recall as page_recall
+    from mmrag.loaders import ocr
+    from mmrag.loaders.pdf import OCR_RENDER_SCALE
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)  # every onnxruntime thread of this process
+        return usage.ru_utime + usage.ru_stime
+
+    configs = {"baseline (before issue 17)": ocr.BASELINE_PARAMS,
+               "today's defaults": {**ocr._ENGINE_PARAMS, **ocr._SPEED_PARAMS}}
+    engines = {name: ocr.build_engine(params) for name, params in configs.items()}
+    info = harness.machine()
+    pdfs = debian_docs.setup()[:1] if quick else debian_docs.setup()
+    with tempfile.TemporaryDirectory() as tmp:
+        scans, truth = make_scans(pdfs, 1 if quick else 2, Path(tmp))
+        doc = pdfium.PdfDocument(scans)
+        images = [np.asarray(doc[i].render(scale=OCR_RENDER_SCALE).to_pil().convert("RGB")) for i in range(len(doc))]
+        doc.close()
+    for engine in engines.values():
+        engine(images[0])  # load the ONNX models outside the timings
+    spent = {name: [0.0, 0.0, 0.0] for name in engines}  # CPU s, wall s, summed recall
+    t0 = time.perf_counter()
+    for image, text in zip(images, truth):
+        for name, engine in engines.items():  # in turn, so both see the same load
+            c, t = cpu(), time.perf_counter()
+            found = ocr.result_text(engine(image))
+            spent[name][0] += cpu() - c
+            spent[name][1] += time.perf_counter() - t
+            spent[name][2] += page_recall(found, text)
+    n = len(images)
+    base_cpu, base_wall = spent[next(iter(spent))][:2]
+    rows = [[name, n, round(c / n, 3), round(w / n, 3), round(r / n, 4), harness.ratio(c, base_cpu), harness.ratio(w, base_wall)]
+            for name, (c, w, r) in spent.items()]
+    info["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    table = harness.Table(f"OCR settings on real scans ({n} pages at 150 dpi, render scale {OCR_RENDER_SCALE:g})",
+                          ["settings", "pages", "CPU s/page", "wall s/page", "word recall", "CPU ratio vs baseline",
+                           "wall ratio vs baseline"], rows)
+    notes = [
+        "Settings: " + "; ".join(f"{name}: {params}" for name, params in configs.items()) + ".",
+        "CPU seconds are the process's user+system time during the OCR call (all onnxruntime threads); wall seconds "
+        "depend on the machine's load, stated in the machine block. Pages are OCR'd by each setting in turn.",
+        "Scans: loaders_real_pdfs.make_scans (the pages with more than 150 words among each manual's first 40, "
+        "rendered in grey at 150 dpi as an image-only PDF), rendered again as PdfLoader renders a scan for OCR.",
+    ]
+    path = harness.write_result(out_dir, "loaders_ocr_settings", "OCR settings: today's defaults vs the baseline",
+                                quick=quick, machine_info=info, tables=[table], notes=notes,
+                                raw={"seconds_total": round(time.perf_counter() - t0, 1)})
+    print(path)
+
+
 def main() -> None:
     ocr_image(Image.new("RGB", (64, 64), "white"))  # load the ONNX models outside the timings
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,4 +195,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli = harness.parser(__doc__.split("\n\n")[0])
+    cli.add_argument("--settings", action="store_true", help="today's OCR defaults vs the baseline on real scans")
+    args = cli.parse_args()
+    if args.settings:
+        settings_main(args.quick, args.out)
+    else:
+        main()

@@ -155,3 +155,16 @@ def test_real_pdf_benchmark_runs_quick(tmp_path):
     assert layers["rows"] and all(0 <= row[5] <= 1 for row in layers["rows"])
     ocr = table(result, "OCR of real scans")
     assert [row[0] for row in ocr["rows"]] == [2.0, 1.0] and all(0 <= row[3] <= 1 for row in ocr["rows"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/share/R/doc/manual/R-intro.pdf").exists(),
+                    reason="Debian's r-doc-pdf is not installed (apt-get install -y r-doc-pdf gnuplot-doc)")
+def test_ocr_settings_benchmark_runs_quick(tmp_path):
+    pytest.importorskip("rapidocr", reason="the 'ocr' extra")
+    done = run("benchmarks/loaders_ocr.py", "--settings", "--quick", "--out", str(tmp_path), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "loaders_ocr_settings.quick.json").read_text())
+    rows = {row[0]: row[1:] for row in table(result, "OCR settings on real scans")["rows"]}
+    assert list(rows) == ["baseline (before issue 17)", "today's defaults"]
+    assert all(row[0] == 1 and row[1] > 0 and row[2] > 0 and 0.5 < row[3] <= 1 for row in rows.values())
