@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,12 @@ DEFAULT_RENDER_SCALE = 2.0
 # Refuse images above this many pixels: a 40 KB PNG can claim 100k x 100k pixels
 # (a decompression bomb) and take tens of GB to decode.
 MAX_IMAGE_PIXELS = 64_000_000
+# pdfium is not thread-safe: no two threads may call into it at once, not even on
+# different documents (pypdfium2's docs, "Incompatibility with Threading"; doing
+# so crashes the process). The image embedders decode in threads and the Daft
+# engine runs loaders in threads, so every pdfium call in mmrag holds this lock.
+# Re-entrant: render_pdf_page holds it while render_open_page takes it again.
+PDFIUM_LOCK = threading.RLock()
 
 
 def read_bounded(path: Path, max_bytes: int, too_large: Callable[[int], str]) -> bytes:
@@ -89,16 +96,17 @@ def render_pdf_page(path: Path, page: int, scale: float = DEFAULT_RENDER_SCALE) 
 
     if scale <= 0:
         raise InvalidArgument(f"render scale must be > 0, got {scale}")
-    try:
-        pdf = pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as exc:
-        raise LoaderError(path, f"cannot open PDF to render page {page}: {exc}") from exc
-    try:
-        if not 1 <= page <= len(pdf):
-            raise LoaderError(path, f"cannot render page {page}: the PDF has {len(pdf)} pages")
-        return render_open_page(pdf, path, page, scale)
-    finally:
-        pdf.close()
+    with PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError as exc:
+            raise LoaderError(path, f"cannot open PDF to render page {page}: {exc}") from exc
+        try:
+            if not 1 <= page <= len(pdf):
+                raise LoaderError(path, f"cannot render page {page}: the PDF has {len(pdf)} pages")
+            return render_open_page(pdf, path, page, scale)
+        finally:
+            pdf.close()
 
 
 def fit_render_scale(width_pt: float, height_pt: float, scale: float, max_pixels: int = MAX_IMAGE_PIXELS) -> float | None:
@@ -141,12 +149,16 @@ def render_open_page(
     import pypdfium2 as pdfium
 
     try:
-        pdf_page = pdf[page - 1]
-        try:
-            bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale, max_pixels))
-            return bitmap.to_pil()
-        finally:
-            pdf_page.close()
+        with PDFIUM_LOCK:
+            pdf_page = pdf[page - 1]
+            try:
+                bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale, max_pixels))
+                # a copy: to_pil() shares the bitmap's buffer, which pdfium frees on close
+                image = bitmap.to_pil().copy()
+                bitmap.close()
+                return image
+            finally:
+                pdf_page.close()
     except (pdfium.PdfiumError, ValueError, MemoryError) as exc:
         raise LoaderError(path, f"page {page} failed to render: {exc}") from exc
 

@@ -16,7 +16,13 @@ from pathlib import Path
 from mmrag.errors import LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.library_notes import file_note
-from mmrag.loaders.decoding import DEFAULT_RENDER_SCALE, MAX_IMAGE_PIXELS, fit_render_scale, render_open_page
+from mmrag.loaders.decoding import (
+    DEFAULT_RENDER_SCALE,
+    MAX_IMAGE_PIXELS,
+    PDFIUM_LOCK,
+    fit_render_scale,
+    render_open_page,
+)
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -164,7 +170,8 @@ class PdfLoader(Loader):
                         image=ImageRef(source=source, kind=ImageKind.EMBEDDED, page=number, index=index), **where,
                     )
         finally:
-            pdfium_doc.close()
+            with PDFIUM_LOCK:
+                pdfium_doc.close()
 
     def _ocr_page(self, pdfium_doc, page, path: Path, number: int) -> str:  # pdfium_doc: pypdfium2.PdfDocument
         """The OCR text of a scanned page, read from a render made directly at the
@@ -189,15 +196,16 @@ def _text_layer(pdfium_doc, path: Path, number: int) -> str:  # pdfium_doc: pypd
     import pypdfium2 as pdfium
 
     try:
-        page = pdfium_doc[number - 1]
-        try:
-            textpage = page.get_textpage()
+        with PDFIUM_LOCK:
+            page = pdfium_doc[number - 1]
             try:
-                text = textpage.get_text_bounded()
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_bounded()
+                finally:
+                    textpage.close()
             finally:
-                textpage.close()
-        finally:
-            page.close()
+                page.close()
     except (pdfium.PdfiumError, IndexError, ValueError) as exc:
         raise LoaderError(path, f"page {number}: cannot read its text layer: {exc}") from exc
     text = _SOFT_HYPHEN_BREAK.sub("", text).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
@@ -249,6 +257,7 @@ def _open_pdfium(path: Path):
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(path)
+        with PDFIUM_LOCK:
+            return pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
         raise LoaderError(path, f"corrupt PDF: pdfium cannot open it: {exc}") from exc
