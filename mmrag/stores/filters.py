@@ -5,7 +5,7 @@ validated on construction; ``to_filter`` builds them from the dict form that the
 CLI, the service and the adapters pass (``{"topic": ["a", "b"]}`` is "any of",
 ``{"page": Range(gte=2)}`` a range, ``{"page": {"$gte": 2}}`` Mongo style, as
 LangChain vector stores take it). Each store turns the result into its own query
-language in a pure function (``stores/milvus/filters.py``, ``stores/weaviate_filters.py``).
+language in a pure function (``stores/milvus/filters.py``, ``stores/weaviate/filters.py``).
 
 Semantics, the same on every store: a leaf matches a row only where the key holds
 a value of a comparable type; ``Not`` is the exact complement, so ``Not(Eq("lang",

@@ -19,7 +19,7 @@ class TestWeaviate(StoreContract):
     @pytest.fixture
     def make_store(self):
         from mmrag.stores.weaviate import WeaviateStore, class_name
-        from mmrag.stores.weaviate_manifest import manifest_name
+        from mmrag.stores.weaviate.manifest import manifest_name
 
         prefix = f"Mmragtest{uuid.uuid4().hex[:8]}"
         opened = []
@@ -48,7 +48,7 @@ def test_rerun_skips_unchanged_files_and_a_recreated_collection_starts_afresh(tm
     from mmrag.index import Index
     from mmrag.ingest import Status
     from mmrag.stores.weaviate import class_name
-    from mmrag.stores.weaviate_manifest import manifest_name
+    from mmrag.stores.weaviate.manifest import manifest_name
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -230,7 +230,7 @@ def test_batch_errors_name_each_failed_chunk():
 
 def test_manifest_entries_round_trip_exactly_with_stable_uuids():
     from mmrag.manifest import ManifestEntry
-    from mmrag.stores.weaviate_manifest import entry_properties, entry_uuid, manifest_config, properties_entry
+    from mmrag.stores.weaviate.manifest import entry_properties, entry_uuid, manifest_config, properties_entry
 
     e = ManifestEntry("d1", "/x/a.pdf", "a.pdf", 10, 1_764_650_000_123_456_789, "ab" * 32, 3, '{"w": 1}', 1.25)
     props = entry_properties(e)
@@ -247,7 +247,7 @@ def test_manifest_entries_round_trip_exactly_with_stable_uuids():
 
 
 def test_manifest_token_lives_beside_the_specs_and_decides_opening():
-    from mmrag.stores.weaviate_manifest import (
+    from mmrag.stores.weaviate.manifest import (
         Opening,
         manifest_token,
         opening,

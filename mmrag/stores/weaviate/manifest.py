@@ -19,7 +19,7 @@ from typing import Any
 from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
 from mmrag.manifest import LOOKUP_BATCH, Manifest, ManifestEntry
-from mmrag.stores.weaviate import DESCRIPTION_PREFIX
+from mmrag.stores.weaviate.schema import DESCRIPTION_PREFIX
 
 MANIFEST_SUFFIX = "__manifest"
 MANIFEST_PREFIX = "mmrag-manifest:"  # not "mmrag:": info() must not list the manifest as a collection
