@@ -113,7 +113,9 @@ def settings_main(quick: bool, out_dir: Path) -> None:
         return usage.ru_utime + usage.ru_stime
 
     configs = {"baseline (before issue 17)": ocr.BASELINE_PARAMS,
-               "today's defaults": {**ocr._ENGINE_PARAMS, **ocr._SPEED_PARAMS}}
+               "today's defaults": {**ocr._ENGINE_PARAMS, **ocr.speed_params()},
+               "today's, one thread (the overlapped read worker)":
+                   {**ocr._ENGINE_PARAMS, "EngineConfig.onnxruntime.intra_op_num_threads": 1}}
     engines = {name: ocr.build_engine(params) for name, params in configs.items()}
     info = harness.machine()
     pdfs = debian_docs.setup()[:1] if quick else debian_docs.setup()

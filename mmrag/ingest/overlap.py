@@ -35,6 +35,7 @@ from mmrag.errors import InvalidArgument
 from mmrag.ingest.report import FileOutcome, failure
 from mmrag.ingest.steps import Prepared, prepare
 from mmrag.loaders import Loader
+from mmrag.loaders.ocr import share_cores
 from mmrag.loaders.ocr_cache import OcrCache, OcrStats, use_cache
 from mmrag.manifest import FileState
 
@@ -143,6 +144,7 @@ def _init(chunker: Chunker, loaders: list[Loader], ocr_cache: OcrCache, max_file
     global _worker
     warnings.simplefilter("ignore")  # a file's warnings are captured into its note by prepare; nothing else is said
     _worker = (chunker, loaders, ocr_cache, max_file_mb)
+    share_cores()  # the main process embeds on the other core meanwhile
     threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="mmrag-parent-watch").start()
 
 

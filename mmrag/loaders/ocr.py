@@ -42,7 +42,7 @@ _EDGE_LEVEL = 48
 # rapidocr settings (its dotted config keys) that decide the text, part of every cache key.
 # Chosen on twelve real 150-dpi scans of Debian's manuals OCR'd from the 1.0x render
 # (benchmarks/loaders_ocr.py --settings, 2026-12-02, shared 2-core machine at load
-# 4.7-14): with _SPEED_PARAMS, 3.81 CPU s a page against 6.19 for BASELINE_PARAMS
+# 4.7-14, one onnxruntime thread): 3.81 CPU s a page against 6.19 for BASELINE_PARAMS
 # (0.61x; wall 6.81 vs 10.48 s), word recall 0.9932 against 0.9961. Recognition is
 # ~80% of the cost and grows with each line crop's width over its height, so taller
 # crops (unclip_ratio 2.0, rapidocr's 1.6) recognise fewer columns: 4.83 CPU s a page
@@ -52,11 +52,28 @@ _ENGINE_PARAMS: dict[str, Any] = {
     "Global.use_cls": False,  # the angle classifier: pages and slides are upright
     "Det.unclip_ratio": 2.0,
 }
-# Settings that change only what OCR costs, not the text: not part of the cache key.
-# One onnxruntime thread: rapidocr's default (one per core) spins waiting threads; on
-# the loaded 2-core machine (load 35-56) 4 pages took 4.42 CPU s a page against 7.11
-# (0.62x), same text, and it leaves a core to the embedder when OCR runs in the read worker.
-_SPEED_PARAMS: dict[str, Any] = {"EngineConfig.onnxruntime.intra_op_num_threads": 1}
+# How many onnxruntime threads OCR uses, which changes only its cost, not the text (so
+# it is not part of the cache key). None: rapidocr's default, one per core, which is
+# the fastest alone: on the idle 2-core machine (loaders_ocr --settings, 2026-12-02,
+# load 1.0) one thread took 3.57 wall s a page against 2.18 (1.63x) for 0.84x the CPU.
+# The overlapped read worker, which OCRs while the main process embeds on the other
+# core, asks for one (``share_cores``) so the two do not spin on each other's core.
+_threads: int | None = None
+
+
+def share_cores(shared: bool = True) -> None:
+    """OCR on one thread in this process from now on (``shared=False``: one per core
+    again): for a worker that runs beside another busy process (the overlapped read worker)."""
+    global _threads
+    _threads = 1 if shared else None
+    _engine.cache_clear()
+
+
+def speed_params() -> dict[str, Any]:
+    """The rapidocr settings that change only speed, as this process runs OCR."""
+    return {} if _threads is None else {"EngineConfig.onnxruntime.intra_op_num_threads": _threads}
+
+
 # rapidocr's defaults without the classifier (the settings before issue 17's
 # measurements): the baseline benchmarks/loaders_ocr.py --settings compares against.
 BASELINE_PARAMS: dict[str, Any] = {"Global.use_cls": False}
@@ -71,7 +88,7 @@ def ocr_available() -> bool:
 
 @lru_cache(maxsize=1)
 def _engine() -> Any:
-    return build_engine({**_ENGINE_PARAMS, **_SPEED_PARAMS})
+    return build_engine({**_ENGINE_PARAMS, **speed_params()})
 
 
 def build_engine(params: Mapping[str, Any]) -> Any:

@@ -43,13 +43,19 @@ def test_the_chosen_settings_reach_rapidocr_and_a_150_dpi_scan_still_reads(tmp_p
     assert sum(w in found for w in wanted) >= 0.95 * len(wanted), element.text
 
     engine = ocr_module._engine()
-    chosen = {**ocr_module._ENGINE_PARAMS, **ocr_module._SPEED_PARAMS}
-    assert len(chosen) > len(ocr_module.BASELINE_PARAMS)  # settings beyond rapidocr's defaults
-    for key, value in chosen.items():
+    assert len(ocr_module._ENGINE_PARAMS) > len(ocr_module.BASELINE_PARAMS)  # settings beyond rapidocr's defaults
+    for key, value in ocr_module._ENGINE_PARAMS.items():
         assert OmegaConf.select(engine.cfg, key) == value, key
     # what the loaded models actually run with, read back from rapidocr's objects and onnxruntime's sessions
     assert engine.use_cls is False and engine.text_cls is None  # the classifier never loaded
-    assert engine.text_det.postprocess_op.unclip_ratio == chosen["Det.unclip_ratio"]
-    threads = chosen["EngineConfig.onnxruntime.intra_op_num_threads"]
-    for step in (engine.text_det, engine.text_rec):
-        assert step.session.session.get_session_options().intra_op_num_threads == threads
+    assert engine.text_det.postprocess_op.unclip_ratio == ocr_module._ENGINE_PARAMS["Det.unclip_ratio"]
+    sessions = (engine.text_det, engine.text_rec)
+    assert all(s.session.session.get_session_options().intra_op_num_threads == 0 for s in sessions)  # one per core
+    # the overlapped read worker leaves the other core to the embedder
+    ocr_module.share_cores()
+    try:
+        key = "EngineConfig.onnxruntime.intra_op_num_threads"
+        assert ocr_module.speed_params() == {key: 1}
+        assert OmegaConf.select(ocr_module._engine().cfg, key) == 1
+    finally:
+        ocr_module.share_cores(False)
