@@ -166,5 +166,5 @@ def test_ocr_settings_benchmark_runs_quick(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "loaders_ocr_settings.quick.json").read_text())
     rows = {row[0]: row[1:] for row in table(result, "OCR settings on real scans")["rows"]}
-    assert list(rows) == ["baseline (before issue 17)", "today's defaults"]
+    assert list(rows) == ["baseline (before issue 17)", "today's defaults", "today's, one thread (the overlapped read worker)"]
     assert all(row[0] == 1 and row[1] > 0 and row[2] > 0 and 0.5 < row[3] <= 1 for row in rows.values())
