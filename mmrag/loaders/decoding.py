@@ -153,8 +153,10 @@ def render_open_page(
             pdf_page = pdf[page - 1]
             try:
                 bitmap = pdf_page.render(scale=page_render_scale(pdf_page, path, page, scale, max_pixels))
-                # a copy: to_pil() shares the bitmap's buffer, which pdfium frees on close
-                image = bitmap.to_pil().copy()
+                # closed here, inside the lock (its finalizer would call pdfium from whichever
+                # thread drops it); safe: an opaque render is BGR, which to_pil() copies
+                # (PIL shares the buffer only for RGBA/RGBX/L)
+                image = bitmap.to_pil()
                 bitmap.close()
                 return image
             finally:

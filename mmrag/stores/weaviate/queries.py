@@ -39,19 +39,27 @@ def query_vectors(request: SearchRequest, spaces: Mapping[str, EmbedderSpec]) ->
     return out
 
 
+def _targets(vectors: dict[str, list[float]]) -> tuple[Any, Any]:
+    """The query vector(s) and target vector name(s) in the form Weaviate takes:
+    plain for one named vector, a mapping and the sorted names for several."""
+    if len(vectors) == 1:
+        [(name, vector)] = vectors.items()
+        return vector, name
+    return vectors, sorted(vectors)
+
+
 def hybrid_args(
     request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """Keyword arguments for ``collection.query.hybrid`` as RRF (Weaviate's ranked
     fusion, both sides weighted equally as in Milvus). Weighted and adaptive fusion
     run in ``VectorStore.search`` over both candidate lists, the same in every store."""
-    vectors = query_vectors(request, spaces)
-    single = len(vectors) == 1
+    vector, target = _targets(query_vectors(request, spaces))
     return {
         "query": request.text,
         "alpha": 0.5,
-        "vector": next(iter(vectors.values())) if single else vectors,
-        "target_vector": next(iter(vectors)) if single else sorted(vectors),
+        "vector": vector,
+        "target_vector": target,
         "fusion_type": HybridFusion.RANKED,
         "query_properties": ["content"],
         "limit": request.k,
@@ -64,11 +72,10 @@ def hybrid_args(
 def near_vector_args(
     request: SearchRequest, spaces: Mapping[str, EmbedderSpec], meta_kinds: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    vectors = query_vectors(request, spaces)
-    single = len(vectors) == 1
+    vector, target = _targets(query_vectors(request, spaces))
     return {
-        "near_vector": next(iter(vectors.values())) if single else vectors,
-        "target_vector": next(iter(vectors)) if single else sorted(vectors),
+        "near_vector": vector,
+        "target_vector": target,
         "limit": request.k,
         "filters": to_weaviate_filter(request.filters, meta_kinds),
         "return_metadata": MetadataQuery(distance=True),
