@@ -47,7 +47,7 @@ def ingest(
     engine: Annotated[Engine, typer.Option("--engine", case_sensitive=False, help="single: one process; daft: a Daft pipeline (extra 'distributed')")] = Engine.SINGLE,
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="Run the Daft pipeline on this Ray cluster: 'auto' or ray://head:10001")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Daft: instances of each stage (local processes or Ray actors)")] = None,
-    max_file_mb: Annotated[float, typer.Option("--max-file-mb", min=0.001, help="Refuse any file over this many MB (on disk, or its zip parts inflated)")] = DEFAULT_MAX_FILE_MB,
+    max_file_mb: Annotated[float, typer.Option("--max-file-mb", min=0.001, help="Refuse any file over this many MB (on disk, its zip parts inflated, or media decoded)")] = DEFAULT_MAX_FILE_MB,
     follow_links: Annotated[bool, typer.Option("--follow-links", help="Read symlinks that lead out of a folder being ingested (skipped by default)")] = False,
     overlap: Annotated[bool | None, typer.Option("--overlap/--no-overlap", help="single: read files in a worker process while this one embeds (default: off)")] = None,
 ) -> None:
@@ -62,7 +62,8 @@ def ingest(
         err.print("error: --overlap/--no-overlap go with --engine single", markup=False)
         raise typer.Exit(2)
     if dry_run:
-        _dry_run(paths, store, collection, model, image_model, prune, json_out, Speech(asr_model, asr_language, retranscribe), follow_links)
+        speech = Speech(asr_model, asr_language, retranscribe)
+        _dry_run(paths, store, collection, model, image_model, prune, json_out, speech, follow_links, max_file_mb)
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -116,11 +117,12 @@ def _ingest_daft(
 
 def _dry_run(
     paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, prune: bool, json_out: bool,
-    speech: Speech, follow_links: bool = False,
+    speech: Speech, follow_links: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB,
 ) -> None:
     """Print what ``ingest`` would do, leaving no trace (not even a new empty store)."""
     with _no_empty_store(store):
         index = open_index(store, collection, model, image_model, speech)
+        index.max_file_mb = max_file_mb
         plan = index.ingestor.plan(paths, prune=prune, retranscribe=speech.retranscribe, follow_links=follow_links)
         index.close()
     if json_out:

@@ -3,8 +3,9 @@
 Each decoder has its own limit (zip members, pixels, text bytes: README "Bad
 input"); this one is the blunt cap above them all: a file is refused, before
 any loader opens it, when its size on disk, or for a zip container (Office,
-EPUB) the sum of its members' declared inflated sizes, is over the budget.
-One number a user can lower for a small worker, or raise for a big archive.
+EPUB) the sum of its members' declared inflated sizes, is over the budget; for
+audio and video, what its loader estimates from the container's header that
+decoding would produce (``Loader.decoded_size``, see ``MediaLoader``). One number a user can lower for a small worker, or raise for a big archive.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from mmrag.errors import InvalidArgument, LoaderError
+from mmrag.loaders.base import Decoded
 
 DEFAULT_MAX_FILE_MB = 1024.0
 MB = 1024 * 1024
@@ -38,7 +40,7 @@ def enforce_budget(path: Path, size: int, max_file_mb: float | None) -> None:
     if max_file_mb is None:
         return
     limit = max_file_mb * MB
-    hint = f"the limit is {max_file_mb:,g} MB per file: raise it with --max-file-mb or Index(max_file_mb=...)"
+    hint = _hint(max_file_mb)
     if size > limit:
         raise FileTooLargeError(path, f"file too large: {size / MB:,.1f} MB on disk; {hint}")
     try:
@@ -54,3 +56,15 @@ def enforce_budget(path: Path, size: int, max_file_mb: float | None) -> None:
         return  # a broken zip: its loader names the problem
     if inflated > limit:
         raise FileTooLargeError(path, f"file too large: its parts inflate to {inflated / MB:,.1f} MB; {hint}")
+
+
+def enforce_decoded(path: Path, decoded: Decoded | None, max_file_mb: float | None) -> None:
+    """Raise ``FileTooLargeError`` when what a loader says ``path`` decodes to is over ``max_file_mb``."""
+    if max_file_mb is not None and decoded is not None and decoded.bytes > max_file_mb * MB:
+        raise FileTooLargeError(
+            path, f"file too large: it would decode to {decoded.bytes / MB:,.1f} MB ({decoded.what}); {_hint(max_file_mb)}"
+        )
+
+
+def _hint(max_file_mb: float) -> str:
+    return f"the limit is {max_file_mb:,g} MB per file: raise it with --max-file-mb or Index(max_file_mb=...)"

@@ -25,9 +25,10 @@ from mmrag.ingest.steps import (
     doc_id_for,
     loaders_for,
     prepare,
+    screen,
 )
 from mmrag.ingest.walk import unreadable, walk
-from mmrag.loaders import Loader, find_loader
+from mmrag.loaders import Loader
 from mmrag.loaders.ocr_cache import OcrCache, cache_file_for, use_cache
 from mmrag.manifest import (
     LOOKUP_BATCH,
@@ -322,7 +323,7 @@ class Ingestor:
                     if change in (Change.UNCHANGED, Change.TOUCH):
                         plan.unchanged.append(source)
                         continue
-                    find_loader(path, self.loaders)  # unsupported or unreadable files would be skipped or fail
+                    screen(path, state.size, self.loaders, self.max_file_mb)  # as a run would skip or refuse it
                     existing = self.store.chunk_ids(state.doc_id) if change is Change.ADD else None
                     if not existing:
                         (plan.add if change is Change.ADD else plan.replace).append(source)

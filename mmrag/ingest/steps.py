@@ -11,7 +11,7 @@ from pathlib import Path
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, join_rows, split_rows
-from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, enforce_budget
+from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, enforce_budget, enforce_decoded
 from mmrag.ingest.report import FileOutcome, Status, failure
 from mmrag.ingest.walk import walk
 from mmrag.loaders import Loader, default_loaders, find_loader
@@ -79,15 +79,27 @@ def loaders_for(spaces: EmbeddingSpaces) -> list[Loader]:
     return default_loaders(render_pages=spaces.embeds_images)
 
 
+def screen(path: Path, size: int, loaders: list[Loader] | None, max_file_mb: float | None) -> tuple[Loader, str | None]:
+    """What a run checks before it loads a file, and ``Ingestor.plan`` checks
+    the same, so a dry run lists each file as the run will report it: the budget
+    (``mmrag.ingest.budget``: ``size`` on disk, zip parts), the loader and its
+    note, whether that loader declines the file (a video's sidecar subtitles),
+    then the budget again on what the loader says the file decodes to (media)."""
+    enforce_budget(path, size, max_file_mb)
+    loader, note = find_loader(path, loaders)
+    loader.declines(path)
+    enforce_decoded(path, loader.decoded_size(path), max_file_mb)
+    return loader, note
+
+
 def prepare(
     chunker: Chunker, state: FileState, loaders: list[Loader] | None = None, max_file_mb: float | None = DEFAULT_MAX_FILE_MB
 ) -> Prepared | FileOutcome:
-    """Load and chunk one file (hashing it first, for its manifest entry); a file
-    over ``max_file_mb`` (see ``mmrag.ingest.budget``) is refused before either."""
+    """Load and chunk one file (hashing it first, for its manifest entry), once
+    ``screen`` lets it through."""
     try:
-        enforce_budget(state.path, state.size, max_file_mb)
+        loader, note = screen(state.path, state.size, loaders, max_file_mb)
         state = state.hashed()
-        loader, note = find_loader(state.path, loaders)
         notes = (note,) if note else ()
         with library_notes.capture() as said:  # parser warnings become this file's note, not console lines
             chunks = list(chunker.chunk(state.doc_id, loader.load(state.path, state.source)))

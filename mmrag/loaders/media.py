@@ -13,14 +13,15 @@ while it was spoken, and each keyframe to its windows.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmrag.errors import InvalidArgument, LoaderError, UnsupportedFileError
-from mmrag.loaders.base import Loader
-from mmrag.loaders.media_io import TRUNCATED_SHARE, MediaInfo, audio_blocks, probe, subtitle_packets, video_frames
+from mmrag.loaders.base import Decoded, Loader
+from mmrag.loaders.media_io import SAMPLE_RATE, TRUNCATED_SHARE, MediaInfo, audio_blocks, probe, subtitle_packets, video_frames
 from mmrag.loaders.ocr import OCR_SKIPPED, ocr_available, ocr_image
 from mmrag.loaders.sidecars import VIDEO_EXTENSIONS, sidecar_subtitles
 from mmrag.loaders.scenes import Scene, SceneCutter, SceneOptions, changed_share
@@ -90,6 +91,32 @@ class MediaLoader(Loader):
         if self.max_seconds <= 0:
             raise InvalidArgument(f"max_seconds must be > 0, got {self.max_seconds}")
         self.signatures = (b"",)  # by content: sniff decides
+
+    def declines(self, path: Path) -> None:
+        """Audio with no ASR model is skipped (``NO_ASR``); a dry run says so too."""
+        if self.asr is None:
+            info = probe(path)
+            if info.has_audio and not info.has_video and not info.subtitle_codecs:
+                raise UnsupportedFileError(path, NO_ASR)
+
+    def decoded_size(self, path: Path) -> Decoded | None:
+        """From the header: for the audio that ASR would read, its whole track as
+        16 kHz float32 samples (duration x 16,000 x 4 bytes); for video, the frames
+        held decoded at once (ffmpeg's frame threads in flight plus two keyframe
+        pictures, at the declared frame size). Not frames x duration: frames are
+        streamed one at a time, and the length is bounded by ``max_seconds``."""
+        info = probe(path)
+        parts: list[tuple[int, str]] = []
+        if info.has_video and info.width and info.height:
+            frames = (os.cpu_count() or 1) + 2
+            held = info.width * info.height * (frames * 3 // 2 + 2 * 3)  # YUV 4:2:0 frames + two RGB pictures
+            parts.append((held, f"{frames} frames of {info.width}x{info.height} in flight and 2 pictures"))
+        transcribed = self.asr is not None and (not info.has_video or (not info.subtitle_codecs and sidecar_subtitles(path) is None))
+        if info.has_audio and transcribed and info.duration:
+            parts.append((int(info.duration * SAMPLE_RATE * 4), f"{_format_duration(info.duration)} of audio at 16 kHz"))
+        if not parts:
+            return None
+        return Decoded(sum(n for n, _ in parts), " + ".join(what for _, what in parts))
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
         info = probe(path)

@@ -19,13 +19,6 @@ from mmrag.loaders.text import decode_text, read_text, read_text_bytes
 from mmrag.types import Element, Modality
 
 
-def skip_sidecar(path: Path, read_by_video: bool) -> None:
-    """A video's sidecar subtitles are read with the video, not as a transcript of their own."""
-    video = None if read_by_video else video_of(path)
-    if video is not None:
-        raise UnsupportedFileError(path, f"subtitles of {video.name}: read as that video's speech")
-
-
 def cue_elements(
     path: Path, source: str, cues: list[Cue], note: str | None, load_note: str | None = None
 ) -> Iterator[Element]:
@@ -73,8 +66,14 @@ class _SubtitleLoader(Loader):
     def __init__(self, *, sidecar: bool = False) -> None:
         self.sidecar = sidecar  # True: reading a video's subtitles for the video loader
 
+    def declines(self, path: Path) -> None:
+        """A video's sidecar subtitles are read with the video, not as a transcript of their own."""
+        video = None if self.sidecar else video_of(path)
+        if video is not None:
+            raise UnsupportedFileError(path, f"subtitles of {video.name}: read as that video's speech")
+
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        skip_sidecar(path, self.sidecar)
+        self.declines(path)
         yield from _subtitle_elements(path, source, webvtt=self.webvtt)
 
 
