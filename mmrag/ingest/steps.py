@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mmrag.chunking import Chunker
 from mmrag.embedding.spaces import EmbeddingSpaces, SpaceVectors, join_rows, split_rows
+from mmrag.errors import StoreError
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, enforce_budget, enforce_decoded
 from mmrag.ingest.report import FileOutcome, Status, failure
 from mmrag.ingest.walk import walk
@@ -60,10 +61,21 @@ def remove_source(store: VectorStore, source: str) -> int:
     A part as ``sources`` lists it (``mail.eml#report.pdf``) removes only that part's
     chunks, its own parts' too; the mail and its manifest entry stay. So a run that
     finds the mail unchanged does not read it again and the part stays removed; once
-    the mail changes it is read whole again, that part included."""
+    the mail changes it is read whole again, that part included.
+
+    A store that keeps no manifest cannot remember that a part was removed: the
+    next ingest would read the unchanged mail, find the part's chunks missing and
+    write them again. So there removing a part alone is refused (``StoreError``),
+    rather than undone without a word; the whole mail can still be removed."""
     found = store.sources()
     part = [c.source for s in found for c in s.children if c.source == source or c.source.startswith(source + "#")]
     if any(c == source for c in part):
+        if open_manifest(store) is None:
+            parent = next(s.source for s in found if any(c.source == source for c in s.children))
+            raise StoreError(
+                f"cannot remove {source} alone: this store keeps no ingest manifest, so the next ingest would read "
+                f"{parent} again and bring the attachment back; remove {parent} whole, or the attachment from the mail"
+            )
         return store.delete_where({"source": part})
     doc_ids = {doc_id_for(Path(source))} | {s.doc_id for s in found if s.source == source}
     removed = sum(store.delete_source(doc_id) for doc_id in sorted(doc_ids))

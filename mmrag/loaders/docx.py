@@ -23,7 +23,7 @@ from mmrag.loaders.failures import explain
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.notes import collect_warnings, note_metadata
 from mmrag.loaders.picture_ocr import ocr_pictures
-from mmrag.loaders.tables import table_elements
+from mmrag.loaders.tables import table_elements, with_cell_pictures
 from mmrag.loaders.ooxml import OLE_SIGNATURE, ZIP_SIGNATURE, check_package, claims, ooxml_kind
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -95,10 +95,26 @@ def _pictures(paragraph) -> list[tuple[str, str | None]]:
 
 
 def document_pictures(doc) -> list[tuple[str, str | None]]:
-    """Every picture in the body in document order: the order ``ImageRef.index`` counts."""
+    """Every picture in the order ``ImageRef.index`` counts: the body's paragraphs'
+    in document order, then those in table cells, table by table (counted after
+    the body's, so a body picture keeps the index it had before cells were read)."""
     from docx.text.paragraph import Paragraph
 
-    return [pic for p in doc.element.body.xpath("./w:p[.//w:drawing]") for pic in _pictures(Paragraph(p, doc))]
+    body = [pic for p in doc.element.body.xpath("./w:p[.//w:drawing]") for pic in _pictures(Paragraph(p, doc))]
+    return body + [pic for table in doc.element.body.xpath("./w:tbl") for _, pic in _cell_pictures(table, doc)]
+
+
+def _cell_pictures(table, doc) -> list[tuple[int, tuple[str, str | None]]]:
+    """(1-based row, (alt text, relationship id)) of each picture in a body table's
+    cells, nested tables included, in document order."""
+    from docx.text.paragraph import Paragraph
+
+    rows = table.xpath("./w:tr")
+    out = []
+    for p in table.xpath(".//w:p[.//w:drawing][not(ancestor::w:p)]"):
+        row = rows.index(p.xpath("ancestor::w:tr")[0]) + 1  # the outermost row: the one this table's rows count
+        out.extend((row, pic) for pic in _pictures(Paragraph(p, doc)))
+    return out
 
 
 def docx_picture_bytes(path: Path, index: int) -> bytes:
@@ -116,6 +132,14 @@ def docx_picture_bytes(path: Path, index: int) -> bytes:
 def _blob(doc, rid: str | None) -> bytes | None:
     """The bytes of the image part ``rid`` names; None for a linked picture."""
     return doc.part.related_parts[rid].blob if rid is not None and rid in doc.part.related_parts else None
+
+
+def _picture(doc, alt: str, rid: str | None, index: int, meta: dict[str, Any], source: str, **where: Any) -> Element:
+    """The IMAGE element of the document's ``index``-th picture (its digest makes an edited picture a new chunk)."""
+    blob = _blob(doc, rid)
+    extra = {"sha1": hashlib.sha1(blob).hexdigest()} if blob is not None else {}
+    return Element(modality=Modality.IMAGE, text=alt, metadata={**meta, "alt_text": alt, **extra},
+                   source=source, image=ImageRef(source=source, kind=ImageKind.EMBEDDED, index=index), **where)
 
 
 def _part_texts(doc, name: str, tag: str) -> list[str]:
@@ -194,6 +218,7 @@ class DocxLoader(Loader):
         meta: dict[str, Any] = {"document_title": title, **note_metadata(notes)}
         pending: list[Element] = []  # pictures waiting to see if a caption follows
         picture_index = table_index = 0
+        cell_index = len(doc.element.body.xpath("./w:p//w:drawing"))  # cell pictures count after the body's
 
         def path_now() -> tuple[str, ...]:
             return tuple(t for _, t in chain)
@@ -203,7 +228,13 @@ class DocxLoader(Loader):
                 yield from pending
                 pending = []
                 table_index += 1
-                yield from self._table(block, table_index, source, path_now(), page, meta)
+                pictures = [
+                    (row, _picture(doc, alt, rid, cell_index + n, {**meta, "table": table_index}, page=page,
+                                   source=source, title_path=path_now()))
+                    for n, (row, (alt, rid)) in enumerate(_cell_pictures(block._tbl, doc))
+                ]
+                cell_index += len(pictures)
+                yield from with_cell_pictures(self._table(block, table_index, source, path_now(), page, meta), pictures)
                 continue
             if paged:
                 page = (page or 1) + len(block.rendered_page_breaks)
@@ -229,13 +260,7 @@ class DocxLoader(Loader):
             for box in _text_boxes(block._p):
                 yield Element(modality=Modality.TEXT, text=box, metadata={**meta, "role": "text_box"}, **common)
             for alt, rid in _pictures(block):
-                pic_meta: dict[str, Any] = {**meta, "alt_text": alt}
-                if rid is not None and rid in doc.part.related_parts:
-                    pic_meta["sha1"] = hashlib.sha1(doc.part.related_parts[rid].blob).hexdigest()
-                pending.append(Element(
-                    modality=Modality.IMAGE, text=alt, metadata=pic_meta,
-                    image=ImageRef(source=source, kind=ImageKind.EMBEDDED, index=picture_index), **common,
-                ))
+                pending.append(_picture(doc, alt, rid, picture_index, meta, **common))
                 picture_index += 1
         yield from pending
 

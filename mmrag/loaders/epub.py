@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlparse
 from mmrag.errors import CorruptFileError, LoaderError
 from mmrag.loaders.base import Loader
 from mmrag.loaders.failures import explain
-from mmrag.loaders.html import html_elements, parse_html
+from mmrag.loaders.html import data_uri_bytes, html_elements, inline_pictures, parse_html
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
 from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.zipsafe import read_member
@@ -127,6 +127,41 @@ def _toc_titles(book) -> dict[str, str]:
     return out
 
 
+class BookPictures:
+    """The pictures ``ImageRef.index`` counts in a book: its image items in manifest
+    order, then the distinct inline ``data:image`` pictures of its chapters in spine
+    order, each numbered when ``chapters`` first parses its chapter."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+        self.images = book_images(book)
+        self.uris: dict[str, int] = {}  # data URI -> its index
+
+    def chapters(self, path: Path) -> Iterator[tuple[int, Any, Any]]:
+        """(1-based spine position, item, parsed tree) of each chapter in spine order."""
+        for number, (idref, _linear) in enumerate(self.book.spine, start=1):
+            item = self.book.get_item_with_id(idref)
+            if item is None:
+                continue
+            try:
+                root = parse_html(item.get_content(), "utf-8")
+            except Exception as exc:
+                raise CorruptFileError(path, f"corrupt EPUB chapter '{item.file_name}': {exc}") from exc
+            for uri in inline_pictures(root):
+                self.uris.setdefault(uri, len(self.images) + len(self.uris))
+            yield number, item, root
+
+    def data(self, index: int) -> bytes | None:
+        if 0 <= index < len(self.images):
+            return self.images[index].get_content()
+        uri = next((u for u, n in self.uris.items() if n == index), None)
+        return None if uri is None else data_uri_bytes(uri)
+
+    def name(self, index: int) -> str:
+        """How errors name picture ``index``."""
+        return f"picture '{self.images[index].file_name}'" if index < len(self.images) else f"inline picture #{index}"
+
+
 @dataclass
 class EpubLoader(Loader):
     """Elements chapter by chapter; a chapter's TOC title heads its title path.
@@ -151,37 +186,37 @@ class EpubLoader(Loader):
         return _MIMETYPE in head[30:100] or path.suffix.lower() in self.extensions
 
     def picture_bytes(self, path: Path, index: int) -> bytes:
-        images = book_images(open_book(path))
-        if not 0 <= index < len(images):
-            raise LoaderError(path, f"the book has {len(images)} pictures; no picture #{index}")
-        return images[index].get_content()
+        pictures = BookPictures(open_book(path))
+        if index >= len(pictures.images):  # an inline picture: its chapters are read up to it
+            for _ in pictures.chapters(path):
+                if index < len(pictures.images) + len(pictures.uris):
+                    break
+        data = pictures.data(index)
+        if data is None:
+            raise LoaderError(path, f"the book has {len(pictures.images) + len(pictures.uris)} pictures; no picture #{index}")
+        return data
 
     def load(self, path: Path, source: str) -> Iterator[Element]:
-        book = open_book(path)
-        images = book_images(book)
-        elements = self._chapters(book, images, path, source)
+        pictures = BookPictures(open_book(path))
+        elements = self._chapters(pictures, path, source)
         if self.ocr:
-            elements = ocr_pictures(elements, lambda ref: images[ref.index].get_content(),
-                                    lambda ref: f"{path} (picture '{images[ref.index].file_name}')")
+            elements = ocr_pictures(elements, lambda ref: pictures.data(ref.index), lambda ref: f"{path} ({pictures.name(ref.index)})")
         yield from elements
 
-    def _chapters(self, book, images: list[Any], path: Path, source: str) -> Iterator[Element]:
+    def _chapters(self, pictures: BookPictures, path: Path, source: str) -> Iterator[Element]:
+        book = pictures.book
         titles = _toc_titles(book)
-        by_name = {item.file_name: n for n, item in enumerate(images)}
+        by_name = {item.file_name: n for n, item in enumerate(pictures.images)}
         meta_title = book.get_metadata("DC", "title")
         doc_title = (meta_title[0][0] if meta_title else "").strip() or path.name
-        for number, (idref, _linear) in enumerate(book.spine, start=1):
-            item = book.get_item_with_id(idref)
-            if item is None:
-                continue
-            try:
-                root = parse_html(item.get_content(), "utf-8")
-            except Exception as exc:
-                raise CorruptFileError(path, f"corrupt EPUB chapter '{item.file_name}': {exc}") from exc
+        for number, item, root in pictures.chapters(path):
             chapter = titles.get(item.file_name, "")
             here = posixpath.dirname(item.file_name)
 
             def resolve(src: str, here: str = here) -> ImageRef | None:
+                src = src.strip()
+                if src in pictures.uris:
+                    return ImageRef(source=source, kind=ImageKind.EMBEDDED, index=pictures.uris[src])
                 url = urlparse(src)
                 if url.scheme or url.netloc or not url.path:
                     return None

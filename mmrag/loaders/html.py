@@ -203,11 +203,7 @@ class PageImages:
         self.base = page.parent.resolve()
         self.source, self.source_dir = source, Path(source).parent
         self.files: dict[str, Path] = {}
-        uris = (img.get("src") or "" for img in root.iter("img", "{*}img"))
-        self.uris: dict[str, int] = {}
-        for uri in uris:
-            if uri.strip()[:11].lower() == "data:image/":  # decoded only when OCR asks for it
-                self.uris.setdefault(uri.strip(), len(self.uris))
+        self.uris = {uri: n for n, uri in enumerate(inline_pictures(root))}  # decoded only when OCR asks for it
 
     def __call__(self, src: str) -> ImageRef | None:
         src = src.strip()
@@ -232,10 +228,22 @@ class PageImages:
         if ref.kind is ImageKind.FILE:
             return self.files.get(ref.source)
         uri = next((u for u, n in self.uris.items() if n == ref.index), None)
-        return None if uri is None else _data_uri(uri)
+        return None if uri is None else data_uri_bytes(uri)
 
 
-def _data_uri(src: str) -> bytes | None:
+def inline_pictures(root: Any) -> list[str]:
+    """The distinct ``data:image`` URIs of a page's ``<img>`` elements, in document
+    order (the whole tree, not only the main content: the count must not depend on
+    which parts the walk drops)."""
+    uris: dict[str, None] = {}
+    for img in root.iter("img", "{*}img"):
+        uri = (img.get("src") or "").strip()
+        if uri[:11].lower() == "data:image/":
+            uris.setdefault(uri)
+    return list(uris)
+
+
+def data_uri_bytes(src: str) -> bytes | None:
     """The bytes of a ``data:image/...`` URI (base64 or percent-encoded), else None.
     By hand: the stdlib reads data URIs only through ``urlopen``, a network call's door."""
     head, sep, payload = src.strip().partition(",")

@@ -1,12 +1,14 @@
 """Mail: .eml (one message) and .mbox (one unit per message), with the stdlib
 ``email`` package (``policy.default``). Subject, from, to and date go into each
-element's metadata, so they can be filtered; the body is the text/plain part, or
-the HTML part read as a page. Each attachment is read by its own loader as a
-child source (``mail.eml#report.pdf``, see ``mmrag.loaders.attachments``)."""
+element's metadata, so they can be filtered; the body is the text/plain part or
+the HTML part read as a page, of two alternatives the richer (``choose_body``).
+Each attachment is read by its own loader as a child source
+(``mail.eml#report.pdf``, see ``mmrag.loaders.attachments``)."""
 
 from __future__ import annotations
 
 import mailbox
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -25,6 +27,8 @@ from mmrag.types import Element, Modality
 
 
 MAX_MAIL_BYTES = 256 * 1024 * 1024  # one .eml; a mailbox is streamed message by message
+RICHER_HTML = 1.5  # an HTML alternative with this many times the plain part's distinct words is read instead
+_WORD = re.compile(r"\w+")
 
 
 def headers(msg: EmailMessage) -> dict[str, Any]:
@@ -56,22 +60,59 @@ class Mail:
     raw_date: str = ""  # the Date header as written (its words are searchable; metadata keeps ISO 8601)
 
 
+def html_text(html: str) -> str:
+    """The words of an HTML body or part, as the page loader reads them (scripts, styles dropped)."""
+    return " ".join(e.text for e in html_elements(parse_html(html.encode("utf-8"), "utf-8"), "", resolve=lambda s: None)
+                    if e.modality is Modality.TEXT)
+
+
+def choose_body(plain: str, html: str) -> tuple[str, str]:
+    """(text, html) with one of them empty: which of two alternatives of one body
+    to read, decided by content. The plain part, as mail clients that show text
+    do, unless the HTML holds ``RICHER_HTML`` times its distinct words or more:
+    then the plain part is a stub ("view this mail in a browser") or cut short,
+    and the HTML says what the mail says. Both are never read: they are one text
+    twice, and every hit would come back two times."""
+    if not html.strip():
+        return plain, ""
+    if not plain.strip():
+        return "", html
+    plain_words, html_words = _WORD.findall(plain.lower()), _WORD.findall(html_text(html).lower())
+    return ("", html) if len(set(html_words)) >= RICHER_HTML * len(set(plain_words)) else (plain, "")
+
+
+def _content(part: EmailMessage, path: Path) -> str:
+    try:
+        return part.get_content()
+    except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
+        raise LoaderError(path, f"unreadable mail body ({part.get_content_type()}): {exc}") from exc
+
+
+def _html_alternative(msg: EmailMessage, plain: EmailMessage) -> EmailMessage | None:
+    """The HTML part offered as an alternative of the same body as ``plain`` (the
+    ``multipart/alternative`` that holds it), if any."""
+    for container in _containers(msg):
+        if container.get_content_type() == "multipart/alternative" and any(p is plain for p in container.iter_parts()):
+            return container.get_body(preferencelist=("html",))  # type: ignore[return-value]
+    return None
+
+
 def mail_of(msg: EmailMessage, path: Path, data: bytes | None = None) -> Mail:
-    """A MIME message as a ``Mail``: the text/plain body, else the HTML one."""
+    """A MIME message as a ``Mail``: its body is the text/plain part or the HTML
+    one, the richer of two alternatives (``choose_body``)."""
     body = msg.get_body(preferencelist=("plain", "html"))
-    content = ""
-    if body is not None:
-        try:
-            content = body.get_content()
-        except (LookupError, ValueError) as exc:  # an unknown charset or a broken transfer encoding
-            raise LoaderError(path, f"unreadable mail body ({body.get_content_type()}): {exc}") from exc
+    content = _content(body, path) if body is not None else ""  # type: ignore[arg-type]
     html = body is not None and body.get_content_type() == "text/html"
+    text, html_text_ = ("" if html else content), (content if html else "")
+    alternative = _html_alternative(msg, body) if body is not None and not html else None  # type: ignore[arg-type]
+    if alternative is not None:
+        text, html_text_ = choose_body(text, _content(alternative, path))
+        body = alternative if html_text_ else body
     extra = _inline_texts(msg, body)
-    text, html_text = ("" if html else content), (content if html else "")
     if extra:  # text parts of a multipart/mixed that are neither the body nor attachments
         text = "\n\n".join(t for t in (text, *extra) if t.strip())
     return Mail(
-        headers(msg), message_identity(msg, data), text, html_text, named_parts(msg),
+        headers(msg), message_identity(msg, data), text, html_text_, named_parts(msg),
         " ".join(str(msg.get("date") or "").split()),
     )
 
@@ -111,8 +152,7 @@ def _inline_texts(msg: EmailMessage, body: EmailMessage | None) -> list[str]:
             except (LookupError, ValueError):
                 continue
             if part.get_content_subtype() == "html":
-                content = " ".join(e.text for e in html_elements(parse_html(content.encode("utf-8"), "utf-8"), "", resolve=lambda s: None)
-                                   if e.modality is Modality.TEXT)
+                content = html_text(content)
             if content.strip():
                 out.append(content.strip())
     return out

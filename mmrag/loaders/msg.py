@@ -1,6 +1,6 @@
 """Outlook messages (.msg, an OLE2 compound file) with extract-msg: the same
-unit as an .eml (subject, from, to and date as metadata, the plain body or the
-HTML one as text), and the attachments as child sources, an attached Outlook
+unit as an .eml (subject, from, to and date as metadata, the richer of the plain
+and HTML bodies as text), and the attachments as child sources, an attached Outlook
 message included (``mail.msg#forwarded.msg#report.pdf``).
 
 extract-msg is GPL-3.0 licensed, so it is an optional extra (``mmrag[msg]``).
@@ -20,7 +20,7 @@ from mmrag.errors import CorruptFileError, EncryptedFileError, LoaderError, Miss
 from mmrag.loaders.attachments import OLE_MAGIC, unique_names
 from mmrag.loaders.base import Loader
 from mmrag.loaders.decoding import read_bounded
-from mmrag.loaders.mail import MAX_MAIL_BYTES, Mail, message_elements
+from mmrag.loaders.mail import MAX_MAIL_BYTES, Mail, choose_body, message_elements
 from mmrag.types import Element
 
 HAS_EXTRACT_MSG = importlib.util.find_spec("extract_msg") is not None  # imported when a .msg is read
@@ -87,10 +87,7 @@ def _mail(msg: Any, data: bytes) -> Mail:
     identity = " ".join(str(msg.messageId or "").split())
     if not identity:
         identity = "sha256:" + hashlib.sha256(data).hexdigest()
-    text = msg.body or ""
-    html = ""
-    if not text.strip() and msg.htmlBody:
-        html = msg.htmlBody.decode("utf-8", "replace")
+    text, html = choose_body(msg.body or "", msg.htmlBody.decode("utf-8", "replace") if msg.htmlBody else "")
     return Mail(meta, identity, text, html, _parts(msg))
 
 

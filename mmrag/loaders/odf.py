@@ -20,7 +20,7 @@ from mmrag.loaders.failures import explain
 from mmrag.loaders.ooxml import ZIP_SIGNATURE, check_package
 from mmrag.loaders.picture_ocr import ocr_pictures
 from mmrag.loaders.spreadsheet import column_letter
-from mmrag.loaders.tables import table_elements
+from mmrag.loaders.tables import table_elements, with_cell_pictures
 from mmrag.loaders.zipsafe import read_member
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
@@ -123,28 +123,27 @@ class OdfLoader(Loader):
             doc = odf_load(str(path))
         except Exception as exc:  # odfpy raises sax, KeyError, zip errors for broken parts
             raise CorruptFileError(path, f"corrupt OpenDocument file: {explain(exc, 'document')}") from exc
-        if kind == "text":
-            elements = self._text_document(doc.text, source)
-            if self.ocr:
-                hrefs = [href for _, href in text_pictures(doc.text)]
-                elements = ocr_pictures(elements, lambda ref: _picture_data(path, hrefs[ref.index]),
-                                        lambda ref: f"{path} (picture '{hrefs[ref.index]}')")
-            yield from elements
-        elif kind == "spreadsheet":
+        if kind == "spreadsheet":
             from odf.table import Table
 
             for table in doc.spreadsheet.getElementsByType(Table):
                 name = _attr(table, "name") or "Sheet"
                 yield from table_elements(_rows(table), source=source, name=column_letter, sheet=name)
-        else:
-            yield from self._slides(doc.presentation, source)
+            return
+        elements = self._text_document(doc.text, source) if kind == "text" else self._slides(doc.presentation, source)
+        if self.ocr:
+            hrefs = [href for _, href in pictures_of(doc, kind)]
+            elements = ocr_pictures(elements, lambda ref: _picture_data(path, hrefs[ref.index]),
+                                    lambda ref: f"{path} (picture '{hrefs[ref.index]}')")
+        yield from elements
 
     def picture_bytes(self, path: Path, index: int) -> bytes:
-        """The bytes behind ``ImageRef(index=...)`` of a text document (see ``image_refs.document_picture``)."""
+        """The bytes behind ``ImageRef(index=...)`` of a text document or a presentation
+        (see ``image_refs.document_picture``)."""
         from odf.opendocument import load as odf_load
 
         check_package(path, "OpenDocument file")
-        hrefs = [href for _, href in text_pictures(odf_load(str(path)).text)]
+        hrefs = [href for _, href in pictures_of(odf_load(str(path)), _kind(path))]
         data = _picture_data(path, hrefs[index]) if 0 <= index < len(hrefs) else None
         if data is None:
             raise LoaderError(path, f"the document has {len(hrefs)} pictures; no embedded picture #{index}")
@@ -154,6 +153,7 @@ class OdfLoader(Loader):
         path: list[tuple[int, str]] = []
         tables = 0
         pictures = 0
+        in_cells = sum(len(_frames(n)) for n in body.childNodes)  # cell pictures count after the body's
         for node in body.childNodes:
             tag = _tag(node)
             title = tuple(t for _, t in path)
@@ -166,20 +166,27 @@ class OdfLoader(Loader):
                                   metadata={"role": "heading"})
             elif tag == "table":
                 tables += 1
-                yield from table_elements(_rows(node), source=source, name=lambda i: f"column {i + 1}", title_path=title,
-                                          metadata={"table": tables})
+                meta = {"table": tables}
+                cells = [(row, _picture(source, alt, in_cells + n, title_path=title, metadata=meta))
+                         for n, (row, alt, _) in enumerate(_cell_frames(node))]
+                in_cells += len(cells)
+                rows = table_elements(_rows(node), source=source, name=lambda i: f"column {i + 1}", title_path=title,
+                                      metadata=meta)
+                yield from with_cell_pictures(rows, cells)
             elif tag in ("p", "list", "section"):
                 text = _text(node) if tag != "list" else "\n".join(f"• {_text(i)}" for i in _items(node) if _text(i))
                 if text:
                     yield Element(source=source, modality=Modality.TEXT, text=text, title_path=title)
             for alt, _ in _frames(node):
-                yield Element(source=source, modality=Modality.IMAGE, text=alt, title_path=tuple(t for _, t in path),
-                              image=ImageRef(source=source, kind=ImageKind.EMBEDDED, index=pictures),
-                              metadata={"alt_text": alt})
+                yield _picture(source, alt, pictures, title_path=tuple(t for _, t in path))
                 pictures += 1
 
     def _slides(self, body: Any, source: str) -> Iterator[Element]:
-        for number, page in enumerate((n for n in body.childNodes if _tag(n) == "page"), start=1):
+        """A slide's text, then its pictures (alt text from the frame's title and
+        description, counted across the deck), then its notes: one container, so
+        each picture links to the slide's text."""
+        pictures = 0
+        for number, page in enumerate(_pages(body), start=1):
             title, texts, notes = "", [], []
             for frame in page.childNodes:
                 target = notes if _tag(frame) == "notes" else texts
@@ -188,28 +195,78 @@ class OdfLoader(Loader):
                     title = text.splitlines()[0]
                 if text:
                     target.append(text)
-            for text, role in [*((t, "body") for t in texts), *((t, "notes") for t in notes)]:
-                yield Element(source=source, modality=Modality.TEXT, text=text, slide=number,
-                              title_path=(title,) if title else (), metadata={"role": role})
+            where = {"slide": number, "title_path": (title,) if title else ()}
+            for text in texts:
+                yield Element(source=source, modality=Modality.TEXT, text=text, metadata={"role": "body"}, **where)
+            for alt, _ in _slide_frames(page):
+                yield _picture(source, alt, pictures, **where)
+                pictures += 1
+            for text in notes:
+                yield Element(source=source, modality=Modality.TEXT, text=text, metadata={"role": "notes"}, **where)
+
+
+def _picture(source: str, alt: str, index: int, *, metadata: dict[str, Any] | None = None, **where: Any) -> Element:
+    """The IMAGE element of the file's ``index``-th picture (see ``pictures_of``)."""
+    return Element(source=source, modality=Modality.IMAGE, text=alt, metadata={**(metadata or {}), "alt_text": alt},
+                   image=ImageRef(source=source, kind=ImageKind.EMBEDDED, index=index), **where)
+
+
+def _pages(body: Any) -> Iterator[Any]:
+    return (n for n in body.childNodes if _tag(n) == "page")
 
 
 def _frames(node: Any) -> list[tuple[str, str]]:
     """(alt text, image href) of each picture frame under a body node, in document order."""
-    from odf.draw import Frame, Image
+    return _pictures_under(node) if _tag(node) in _PICTURE_HOLDERS else []
 
-    if _tag(node) not in _PICTURE_HOLDERS:
-        return []
+
+def _pictures_under(node: Any) -> list[tuple[str, str]]:
+    """(alt text, href) of each picture at or below ``node``; the alt text is its frame's title and description."""
+    from odf.draw import Image
+
+    return [_picture_of(image) for image in node.getElementsByType(Image)]
+
+
+def _picture_of(image: Any) -> tuple[str, str]:
+    frame = image.parentNode
+    alt = " ".join(_text(c) for c in getattr(frame, "childNodes", []) if _tag(c) in ("title", "desc") and _text(c))
+    return alt, _attr(image, "href") or ""
+
+
+def _cell_frames(table: Any) -> list[tuple[int, str, str]]:
+    """(row number as ``_rows`` counts it, alt text, href) of each picture in a table's cells."""
+    from odf.draw import Image
+
+    numbers: dict[int, int] = {}
+    number = 0
+    for row in table.getElementsByType(_table_row()):
+        numbers[id(row)] = number + 1
+        number += int(_attr(row, "number-rows-repeated") or 1)
     out = []
-    for frame in node.getElementsByType(Frame):
-        for image in frame.getElementsByType(Image):
-            alt = " ".join(_text(c) for c in frame.childNodes if _tag(c) in ("title", "desc") and _text(c))
-            out.append((alt, _attr(image, "href") or ""))
+    for image in table.getElementsByType(Image):
+        row, node = None, image.parentNode
+        while node is not None and node is not table:  # the outermost row below the table: the one it numbers
+            row = node if _tag(node) == "table-row" else row
+            node = node.parentNode
+        if row is not None:
+            out.append((numbers[id(row)], *_picture_of(image)))
     return out
 
 
-def text_pictures(body: Any) -> list[tuple[str, str]]:
-    """Every picture of a text document's body in the order ``ImageRef.index`` counts."""
-    return [pic for node in body.childNodes for pic in _frames(node)]
+def _slide_frames(page: Any) -> list[tuple[str, str]]:
+    """The pictures on a slide, not those of its notes page."""
+    return [pic for node in page.childNodes if _tag(node) != "notes" for pic in _pictures_under(node)]
+
+
+def pictures_of(doc: Any, kind: str) -> list[tuple[str, str]]:
+    """Every picture of a text document or presentation in the order ``ImageRef.index``
+    counts: a text document's body, then its table cells; a deck's slides in order."""
+    if kind == "presentation":
+        return [pic for page in _pages(doc.presentation) for pic in _slide_frames(page)]
+    body = doc.text.childNodes
+    return [pic for node in body for pic in _frames(node)] + [
+        (alt, href) for node in body if _tag(node) == "table" for _, alt, href in _cell_frames(node)
+    ]
 
 
 def _picture_data(path: Path, href: str) -> bytes | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from mmrag.types import Element, Modality
@@ -114,3 +115,21 @@ def table_elements(
 
     for number, cells in rest():
         yield Element(text=row_text(header, cells, name), row_start=number, row_end=number, metadata=meta, **common)
+
+
+def with_cell_pictures(rows: Iterable[Element], pictures: Sequence[tuple[int, Element]]) -> Iterator[Element]:
+    """A table's row elements, then the pictures in its cells (each given with its
+    1-based row number). A picture's text gains its row's text after its alt text:
+    the link to the text around it that the chunker gives a picture beside a
+    paragraph (its nearest text), here the row it sits in, header and all. Its
+    metadata keeps the row as ``table_row``."""
+    wanted = {r for r, _ in pictures}
+    texts: dict[int, str] = {}
+    for row in rows:
+        if row.row_start is not None and row.row_end is not None:
+            for r in wanted.intersection(range(row.row_start, row.row_end + 1)):
+                texts[r] = row.text
+        yield row
+    for r, picture in pictures:
+        text = "\n".join(t for t in (picture.text, texts.get(r, "")) if t)
+        yield replace(picture, text=text, metadata={**picture.metadata, "table_row": r})

@@ -125,3 +125,47 @@ def write_epub(path: Path) -> Path:
     book.spine = ["nav", storm, calm]
     epub.write_epub(str(path), book)
     return path
+
+
+def write_odp(path: Path, slides: list[tuple[str, bytes, str]], notes_picture: bytes | None = None) -> Path:
+    """A deck (odfpy) with one slide per ``(title, picture bytes, picture alt text)``:
+    a title frame, then the picture in a frame of its own; with ``notes_picture``
+    each slide's notes page holds that picture too (as LibreOffice's thumbnail would)."""
+    from odf.draw import Frame, Page, TextBox
+    from odf.draw import Image as DrawImage
+    from odf.namespaces import PRESENTATIONNS
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.presentation import Notes
+    from odf.style import MasterPage, PageLayout
+    from odf.svg import Desc
+    from odf.text import P
+
+    deck = OpenDocumentPresentation()
+    layout = PageLayout(name="L")
+    deck.automaticstyles.addElement(layout)
+    master = MasterPage(name="M", pagelayoutname=layout)
+    deck.masterstyles.addElement(master)
+
+    def picture(data: bytes, name: str, alt: str) -> Frame:
+        frame = Frame(width="10cm", height="2cm", x="1cm", y="5cm")
+        frame.addElement(DrawImage(href=deck.addPicture(f"Pictures/{name}.png", "image/png", data)))
+        if alt:
+            frame.addElement(Desc(text=alt))
+        return frame
+
+    for number, (title, data, alt) in enumerate(slides, start=1):
+        page = Page(masterpagename=master)
+        frame = Frame(width="20cm", height="3cm", x="1cm", y="1cm")
+        frame.setAttrNS(PRESENTATIONNS, "class", "title")
+        box = TextBox()
+        box.addElement(P(text=title))
+        frame.addElement(box)
+        page.addElement(frame)
+        page.addElement(picture(data, f"slide{number}", alt))
+        if notes_picture is not None:
+            notes = Notes()
+            notes.addElement(picture(notes_picture, f"notes{number}", ""))
+            page.addElement(notes)
+        deck.presentation.addElement(page)
+    deck.save(str(path))
+    return path

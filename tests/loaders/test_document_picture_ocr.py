@@ -18,6 +18,7 @@ from mmrag.loaders import ocr as ocr_module
 from mmrag.loaders.image_refs import open_image
 from mmrag.loaders.ocr_cache import OcrCache, use_cache
 from mmrag.types import Element, Modality
+from tests.loaders.office_files import write_odp
 from tests.mixed_files import needs_ocr, png_bytes, text_picture
 
 pytestmark = [needs_ocr, pytest.mark.slow]  # real OCR: loads the ONNX models
@@ -224,3 +225,33 @@ def test_picture_text_is_searchable_and_cites_its_heading(tmp_path: Path, text_e
         assert top.id in text_chunk.metadata["image_ids"] and "One incident" in text_chunk.text
     finally:
         index.close()
+
+
+def test_pictures_in_table_cells_and_on_odp_slides_are_read_against_the_text_around_them(tmp_path: Path) -> None:
+    """A cell's picture is read against its row (a picture of the row's own words
+    adds nothing); an ODP slide's against the slide's text, as a PPTX slide's is."""
+    import docx
+    from docx.shared import Inches
+
+    doc = docx.Document()
+    doc.add_heading("Site report", 1)
+    table = doc.add_table(rows=3, cols=2)
+    for r, (label, picture) in enumerate([("Item", None), ("Gate sign", _sign()), ("Northwind Traders", _logo())]):
+        table.cell(r, 0).text = label
+        if picture is None:
+            table.cell(r, 1).text = "Photo"
+        else:
+            table.cell(r, 1).paragraphs[0].add_run().add_picture(io.BytesIO(picture), width=Inches(3))
+    path = tmp_path / "cells.docx"
+    doc.save(path)
+    sign, logo = _pictures(list(DocxLoader().load(path, str(path))))
+    assert "Warehouse fire in March" in sign.metadata["ocr_text"] and sign.metadata["table_row"] == 2
+    assert sign.title_path == ("Site report",) and "Item: Gate sign" in sign.text
+    assert logo.metadata["ocr_text"] == "" and logo.metadata["table_row"] == 3  # its row already says it
+
+    pytest.importorskip("odf", reason="odfpy is not installed")
+    odp = write_odp(tmp_path / "deck.odp", [("Incidents", _sign(), ""), ("Northwind Traders", _logo(), "")])
+    on_slides = _pictures(list(OdfLoader().load(odp, str(odp))))
+    assert [(p.slide, p.title_path) for p in on_slides] == [(1, ("Incidents",)), (2, ("Northwind Traders",))]
+    assert "Warehouse fire in March" in on_slides[0].metadata["ocr_text"]
+    assert on_slides[1].metadata["ocr_text"] == ""  # the slide's title already says it

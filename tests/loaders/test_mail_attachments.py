@@ -252,3 +252,35 @@ def test_source_tree_names_the_file_even_when_a_part_comes_first_or_it_has_no_ch
     assert (bare.source, bare.chunks, [c.source for c in bare.children]) == ("/m/#1/b.eml", 5, ["/m/#1/b.eml#x.pdf", "/m/#1/b.eml#y.pdf"])
     plain = source_tree({("d3", "notes.md"): 1, ("d4", "a.pdf"): 2})
     assert [(s.source, s.children) for s in plain] == [("a.pdf", ()), ("notes.md", ())]
+
+
+def test_a_store_without_a_manifest_refuses_to_remove_one_attachment_instead_of_bringing_it_back(
+    tmp_path: Path, files, text_embedder,
+) -> None:
+    """Such a store cannot remember the removal: the next ingest would read the
+    unchanged mail, find the part missing and write it again. A real Lite file,
+    through a store that keeps no manifest (as a third-party ``VectorStore`` may)."""
+    from mmrag.errors import StoreError
+    from mmrag.ingest import remove_source
+    from mmrag.stores.milvus import MilvusStore
+
+    class NoManifestStore(MilvusStore):
+        def manifest(self):
+            return None
+
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    path = folder / "crane.eml"
+    path.write_bytes(crane_mail(files).as_bytes())
+    store = NoManifestStore(str(tmp_path / "store.db"))
+    index = mmrag.Index(store, embedder=text_embedder, loaders=mmrag.loaders.default_loaders(render_pages=False))
+    try:
+        assert index.ingest([folder]).ok
+        pdf = f"{path}#crane_report.pdf"
+        [before] = store.sources()
+        with pytest.raises(StoreError, match=r"cannot remove .*crane_report\.pdf alone: this store keeps no ingest manifest"):
+            remove_source(store, pdf)
+        assert store.sources() == [before]  # nothing was removed
+        assert remove_source(store, str(path)) == before.chunks and store.sources() == []  # the whole mail goes
+    finally:
+        index.close()

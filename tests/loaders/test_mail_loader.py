@@ -77,3 +77,29 @@ def test_files_that_are_not_mail_are_named_errors(tmp_path: Path, name: str, dat
     loader = EmlLoader() if name.endswith(".eml") else MboxLoader()
     with pytest.raises(LoaderError, match=f"{name}: {message_part}"):
         list(loader.load(path, str(path)))
+
+
+def test_the_richer_of_two_alternatives_is_the_body_and_it_is_read_once(tmp_path: Path) -> None:
+    rich = ("<html><body><p>Berth schedule for December.</p><table><tr><th>Ship</th><th>Berth</th></tr>"
+            "<tr><td>Nordic Star</td><td>four</td></tr><tr><td>Atlantic Dawn</td><td>seven</td></tr></table>"
+            "<p>Pilots board at the outer buoy.</p></body></html>")
+    stub = message("Berths", "This message is in HTML. View it in a browser.\n", html=rich)
+    (tmp_path / "stub.eml").write_bytes(stub.as_bytes())
+    text = "\n".join(e.text for e in load(tmp_path / "stub.eml"))
+    assert "Ship: Atlantic Dawn" in text and "outer buoy" in text and "View it in a browser" not in text
+
+    same = message("Berths", "Nordic Star takes berth four; Atlantic Dawn berth seven.\n",
+                   html="<p>Nordic Star takes berth <b>four</b>; Atlantic Dawn berth seven.</p>")
+    (tmp_path / "same.eml").write_bytes(same.as_bytes())
+    texts = [e.text for e in load(tmp_path / "same.eml")]
+    assert texts[1:] == ["Nordic Star takes berth four; Atlantic Dawn berth seven."]  # the plain part, once
+
+
+def test_choose_body_reads_html_only_when_it_says_clearly_more() -> None:
+    from mmrag.loaders.mail import choose_body
+
+    assert choose_body("Tide at six.", "") == ("Tide at six.", "")
+    assert choose_body("", "<p>Tide at six.</p>") == ("", "<p>Tide at six.</p>")
+    assert choose_body("Tide at six.", "<p>Tide at <i>six</i>.</p><script>var a, b, c, d, e;</script>") == ("Tide at six.", "")
+    html = "<p>Tide at six, wind north four, swell two metres.</p>"
+    assert choose_body("Tide at six.", html) == ("", html)
