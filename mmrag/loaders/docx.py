@@ -1,6 +1,7 @@
 """Word documents (.docx) with python-docx: the heading path, paragraphs, list
-items, text boxes, tables as rows, pictures with their alt text and caption,
-then footnotes, comments, headers and footers as text of their own.
+items, text boxes, tables as rows, pictures (table cells' too) with their alt
+text and caption, then footnotes, comments, headers and footers as text of
+their own.
 
 A page number is given only where Word stored one: Word writes a
 ``lastRenderedPageBreak`` where a page began when it last laid the document
@@ -172,7 +173,9 @@ class DocxLoader(Loader):
 
     Tables are row elements (``row_start``/``row_end`` the row in its table,
     ``metadata["table"]`` which table); a picture is an IMAGE element whose text
-    is its alt text and the caption paragraph that follows it. Footnotes,
+    is its alt text and the caption paragraph that follows it; a picture in a
+    table cell follows its table's rows, with its row's text and
+    ``metadata["table_row"]``. Footnotes,
     endnotes, comments, and header/footer text come last, each under a title of
     its own ("Footnotes", ...). With ``ocr`` (and the ``ocr`` extra) a picture's
     text is read too (``picture_ocr``).

@@ -170,7 +170,9 @@ class EpubLoader(Loader):
 
         elements = list(EpubLoader().load(Path("book.epub"), "book.epub"))
 
-    With ``ocr`` (and the ``ocr`` extra) the text in the book's pictures is read too.
+    A picture is an image file of the book or an inline ``data:image`` one
+    (``BookPictures``). With ``ocr`` (and the ``ocr`` extra) the text in the
+    book's pictures is read too.
     """
 
     ocr: bool = True

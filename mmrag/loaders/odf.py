@@ -2,7 +2,8 @@
 with their heading path, paragraphs, lists and tables; spreadsheets (.ods) one
 unit per sheet, rows as "column: value" (cached values, repeated empty rows and
 cells skipped, never expanded); presentations (.odp) one unit per slide with its
-speaker notes. The zip checks of the Office loaders run first; a
+pictures and speaker notes. Pictures, in the body, in table cells and on
+slides, are IMAGE elements. The zip checks of the Office loaders run first; a
 password-protected file (its manifest declares encryption) is a named error."""
 
 from __future__ import annotations
@@ -96,9 +97,11 @@ class OdfLoader(Loader):
 
         elements = list(OdfLoader().load(Path("minutes.odt"), "minutes.odt"))
 
-    A text document's pictures are IMAGE elements (alt text from the frame's
-    title and description) under their heading path; with ``ocr`` (and the
-    ``ocr`` extra) the text in them is read too.
+    Pictures are IMAGE elements (alt text from the frame's title and
+    description): a text document's under their heading path, a table cell's
+    after its table's rows with its row's text (``tables.with_cell_pictures``),
+    a slide's on its slide. With ``ocr`` (and the ``ocr`` extra) the text in
+    them is read too.
     """
 
     ocr: bool = True
