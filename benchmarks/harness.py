@@ -111,6 +111,11 @@ def write_result(
     return path
 
 
+def dir_bytes(path: Path) -> int:
+    """Bytes of every file under ``path`` (a store's size on disk)."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def save_json(path: Path, data: Mapping[str, Any]) -> None:
     """Write a benchmark's own result object to ``path`` and echo it, for the benchmarks whose files
     predate ``write_result``'s tables (report.py reads them as they are)."""

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import save_json  # noqa: E402
+from harness import dir_bytes, save_json  # noqa: E402
 
 import numpy as np
 
@@ -183,10 +183,6 @@ def storage_per_page(patches: int = PAGE_PATCHES, dim: int = PATCH_DIM) -> list[
     return rows
 
 
-def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: runs in seconds")
@@ -214,7 +210,7 @@ def main() -> None:
         late = []
         for per_row in (1, 32):
             late_dir = Path(tmp) / f"late{per_row}"
-            late_store = MilvusStore(str(late_dir / "late.db"), "late", tokens_per_row=per_row)
+            late_store = MilvusStore(str(late_dir / "late.db"), "late", tokens_per_row=per_row, token_store="rows")
             late.append(bench_late(late_store, args.late_pages, args.late_tokens, texts, args.late_queries, rng))
             late_store.close()
             late[-1]["lite_disk_bytes_per_page"] = int(dir_bytes(late_dir) / args.late_pages)

@@ -12,7 +12,7 @@ def test_maxsim_matches_brute_force_on_random_ragged_docs():
     rng = np.random.default_rng(0)
     q = rng.standard_normal((7, 16)).astype(np.float32)
     docs = [rng.standard_normal((n, 16)).astype(np.float32) for n in (1, 5, 33, 2, 17)]
-    got = maxsim(q, docs, batch_size=2)
+    got = maxsim(q, docs)
     want = [brute_force(q, d) for d in docs]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 

@@ -43,13 +43,11 @@ class MaxSimReranker(Reranker):
         vectors: VectorLookup | None = None,
         image_loader: ImageLoader | None = None,
         calibration: str | Calibration = Calibration.NONE,
-        batch_size: int = 256,
     ) -> None:
         self.embedder = embedder
         self.vectors = vectors
         self.image_loader = image_loader  # None: the embedder's own resolver (page renders, keyframes, files)
         self.calibration = Calibration.parse(calibration)
-        self.batch_size = batch_size
 
     def document_vectors(self, hits: Sequence[Hit]) -> list[np.ndarray]:
         """Each candidate's token/patch vectors: stored ones first, the rest embedded now."""
@@ -72,6 +70,6 @@ class MaxSimReranker(Reranker):
         if not hits:
             return np.zeros(0, dtype=np.float32)
         q = self.embedder.embed_queries([query])[0]
-        raw = maxsim(q, self.document_vectors(hits), batch_size=self.batch_size)
+        raw = maxsim(q, self.document_vectors(hits))
         groups = ["image" if is_visual(h.chunk) else "text" for h in hits]
         return calibrate(raw, groups, self.calibration)

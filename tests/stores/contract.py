@@ -308,7 +308,8 @@ class StoreContract:
         want = np.argsort(-maxsim(query, docs), kind="stable")[:10]
         hits = store.search(SearchRequest("", {"pages": query}, k=10, mode=SearchMode.LATE, candidates=n))
         assert [h.chunk.id for h in hits] == [pid(i) for i in want]
-        np.testing.assert_allclose([h.score for h in hits], maxsim(query, docs)[want], rtol=1e-4)
+        # a store may keep token vectors as float16 (Milvus Lite's sidecar): scores within its rounding
+        np.testing.assert_allclose([h.score for h in hits], maxsim(query, docs)[want], rtol=2e-3)
         assert set(hits[0].scores) >= {"maxsim"}
         # filters apply to the first stage; a re-written chunk is scored by its new tokens
         filtered = store.search(SearchRequest("", {"pages": query}, k=3, mode=SearchMode.LATE, candidates=n,
@@ -317,7 +318,7 @@ class StoreContract:
         store.write_source("src1", [chunks[1]], {"pages": [query]}, keep={c.id for c in chunks if c.doc_id == "src1"})
         top = store.search(SearchRequest("", {"pages": query}, k=1, mode=SearchMode.LATE, candidates=n))[0]
         assert top.chunk.id == "p1"
-        np.testing.assert_allclose(top.score, maxsim(query, [query])[0], rtol=1e-4)
+        np.testing.assert_allclose(top.score, maxsim(query, [query])[0], rtol=2e-3)
         assert store.delete_source("src1") == 10
         again = store.search(SearchRequest("", {"pages": query}, k=n, mode=SearchMode.LATE, candidates=n))
         assert len(again) == 30 and all(h.chunk.doc_id != "src1" for h in again)

@@ -3,6 +3,8 @@ one hybrid search, RRF's k, batching, all-or-nothing writes, filter escaping."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from mmrag.embedding.base import EmbedderSpec, l2_normalize
 from mmrag.errors import FilterError, StoreError
 from mmrag.stores import Range, SearchMode, SearchRequest
 from mmrag.stores.milvus import MilvusStore, plan_batches, server_version, to_milvus_filter, token_collection
+from mmrag.stores.milvus.sidecar import SIDECAR_FILE
 from mmrag.types import Chunk, Modality
 from tests.stores.contract import StoreContract
 
@@ -40,13 +43,22 @@ def test_server_version_is_read_not_guessed():
     assert server_version("unknown") is None
 
 
-def test_lite_uses_the_companion_layout(milvus_uri):
+def test_lite_keeps_tokens_in_its_sidecar_file_and_in_token_rows_on_request(milvus_uri):
     store = MilvusStore(milvus_uri, "late")
     assert not store.supports_native_late()
     store.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
-    assert store.client.has_collection(token_collection("late", "pages"))
-    assert [c.name for c in store.info()] == ["late"]  # the companion is not listed as a collection
+    assert not store.client.has_collection(token_collection("late", "pages"))
+    assert (Path(milvus_uri) / SIDECAR_FILE).is_file()
+    rows = MilvusStore(milvus_uri, "rows", token_store="rows")
+    rows.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
+    assert rows.client.has_collection(token_collection("rows", "pages"))
+    assert [c.name for c in store.info()] == ["late", "rows"]  # the companion is not listed as a collection
+    rows.close()
     store.close()
+    with pytest.raises(StoreError, match="unknown token_store 'disk': use one of sidecar, rows"):
+        MilvusStore(milvus_uri, "x", token_store="disk")
+    with pytest.raises(StoreError, match="tokens_per_row packs token rows: it needs token_store='rows'"):
+        MilvusStore(milvus_uri, "x", tokens_per_row=4)
 
 
 def test_two_dense_spaces_are_searched_together(milvus_uri, text_embedder):
@@ -99,7 +111,8 @@ def snapshot(store: MilvusStore) -> tuple:
 def late_store(milvus_uri):
     """A store with a text-less multi-vector space, small batches (many per source), one source written."""
     # rows counted below; an 8-d MUVERA encoding keeps the rows about as small as without one
-    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1, tokens_per_row=1, muvera={"final_dim": 8})
+    store = MilvusStore(milvus_uri, "atomic", batch_bytes=2048, retries=1, tokens_per_row=1, muvera={"final_dim": 8},
+                        token_store="rows")
     store.ensure_collection({"pages": EmbedderSpec("tiny-colpali", 8, multivector=True)})
     chunks = text_chunks("d", [f"page {i} text" for i in range(12)])
     store.write_source("d", chunks, {"pages": [unit(5, 8) for _ in chunks]}, keep={c.id for c in chunks})
@@ -227,21 +240,21 @@ def test_injected_filter_key_on_a_real_store_raises_and_matches_nothing(milvus_u
 def test_packed_token_rows_give_the_same_late_ranking(milvus_uri):
     """tokens_per_row=3 (ragged last rows) must rank exactly like brute-force MaxSim too."""
     StoreContract().test_late_interaction_matches_brute_force_maxsim(
-        lambda c: MilvusStore(milvus_uri, c, tokens_per_row=3))
+        lambda c: MilvusStore(milvus_uri, c, tokens_per_row=3, token_store="rows"))
     reopened = MilvusStore(milvus_uri, "late")
     reopened.spaces()
     assert reopened.tokens_per_row == 3  # recorded in the collection, not taken from the caller
 
 
-def test_lite_packs_token_vectors_by_default_and_old_collections_keep_their_layout(milvus_uri):
-    store = MilvusStore(milvus_uri, "packed")
+def test_lite_token_rows_pack_by_default_and_old_collections_keep_their_layout(milvus_uri):
+    store = MilvusStore(milvus_uri, "packed", token_store="rows")
     store.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
     store.write_source("d", text_chunks("d", ["alpha"]), {"pages": [unit(40, 4)]}, keep=set())
     tokens = token_collection("packed", "pages")
     assert store.tokens_per_row == 32
     assert store.client.query(tokens, filter="", output_fields=["count(*)"])[0]["count(*)"] == 2  # 40 tokens, 2 rows
     store.close()
-    old = MilvusStore(milvus_uri, "one_per_row", tokens_per_row=1)
+    old = MilvusStore(milvus_uri, "one_per_row", tokens_per_row=1, token_store="rows")
     old.ensure_collection({"pages": EmbedderSpec("tiny", 4, multivector=True)})
     old.close()
     reopened = MilvusStore(milvus_uri, "one_per_row")  # the default does not override what the collection records

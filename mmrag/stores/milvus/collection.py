@@ -15,6 +15,7 @@ from mmrag.stores.base import check_specs
 from mmrag.embedding.muvera import Muvera
 from mmrag.stores.milvus.late import late_layout, muvera_params, read_muvera
 from mmrag.stores.milvus.lite import check_path, opening
+from mmrag.stores.milvus.sidecar import TokenSidecar
 from mmrag.stores.milvus.rows import BATCH_BYTES, QUERY_PAGE, token_collection
 from mmrag.stores.milvus.schema import (
     ASR_PROPERTY,
@@ -22,6 +23,7 @@ from mmrag.stores.milvus.schema import (
     MUVERA_PROPERTY,
     TOKENS_PER_ROW_PROPERTY,
     create_collection,
+    owner_token,
     parse_uri,
     read_spaces,
 )
@@ -39,6 +41,7 @@ RETRIES = 2  # extra attempts for a batch that failed on the server side
 # top-100 rerank of 256-token pages took 14.3 s at 1 per row and 1.6 s at 32
 # (benchmarks/results/query_latency.json). Servers keep 1 (ANN over single tokens).
 LITE_TOKENS_PER_ROW = 32
+TOKEN_STORES = ("sidecar", "rows")  # where a companion-layout collection keeps its token vectors
 
 
 class MilvusCollection:
@@ -50,6 +53,13 @@ class MilvusCollection:
     (``{"final_dim": 4096}``) chooses them, and is refused on a collection that
     records other ones; ``False`` keeps the mean-pooled first stage. It applies
     when the collection is made: an existing one keeps what it records.
+
+    ``token_store`` (Milvus Lite only; made collections record it): ``"sidecar"``,
+    the default on Lite, keeps token vectors as float16 in a SQLite file inside the
+    store folder (``sidecar.TokenSidecar``), which a top-100 rerank reads in
+    milliseconds; ``"rows"`` keeps them as token rows in a companion collection
+    (``tokens_per_row`` per row), as a server does and as Lite stores made before
+    the sidecar do.
     """
 
     def __init__(
@@ -62,6 +72,7 @@ class MilvusCollection:
         batch_bytes: int = BATCH_BYTES,
         tokens_per_row: int | None = None,
         muvera: bool | Mapping[str, Any] = True,
+        token_store: str | None = None,
         create: bool = True,
     ) -> None:
         if pymilvus is None:
@@ -74,6 +85,16 @@ class MilvusCollection:
             check_path(self.local_path, create=create)  # before pymilvus creates anything there
             self.local_path.parent.mkdir(parents=True, exist_ok=True)
         self.collection = collection
+        if token_store is None:
+            token_store = "sidecar" if self.is_lite else "rows"
+        if token_store not in TOKEN_STORES:
+            raise StoreError(f"unknown token_store {token_store!r}: use one of {', '.join(TOKEN_STORES)}")
+        if token_store == "sidecar" and not self.is_lite:
+            raise StoreError("token_store='sidecar' is a file inside a Milvus Lite store folder; "
+                             "a Milvus server keeps token rows (or its native MAX_SIM field): leave token_store unset")
+        if token_store == "sidecar" and tokens_per_row is not None:
+            raise StoreError("tokens_per_row packs token rows: it needs token_store='rows'")
+        self.token_store = token_store
         self.retries = retries
         self.batch_bytes = batch_bytes
         if tokens_per_row is None:
@@ -94,6 +115,7 @@ class MilvusCollection:
             self.client = pymilvus.MilvusClient(uri=self.uri, token=token or "", grpc_options=options)
         self._spaces: dict[str, EmbedderSpec] | None = None
         self._layout = "companion"
+        self._sidecar: TokenSidecar | None = None
 
     # -- collection ---------------------------------------------------------
     def spaces(self) -> dict[str, EmbedderSpec]:
@@ -107,10 +129,11 @@ class MilvusCollection:
             # A collection made before MUVERA has none recorded: its late search keeps the pooled first stage.
             fde = read_muvera(self.collection, props.get(MUVERA_PROPERTY), spaces, dims)
             layout = props.get(LAYOUT_PROPERTY, "companion")
-            if layout == "companion":
+            if layout != "native":
                 self._check_muvera(spaces, fde)
             self._spaces, self._fde, self._layout = spaces, fde, layout
             self.tokens_per_row = int(props.get(TOKENS_PER_ROW_PROPERTY, 1))
+            self._open_sidecar()
             for name in [self.collection, *self._token_collections()]:
                 self.client.load_collection(name)
         return dict(self._spaces)
@@ -140,9 +163,12 @@ class MilvusCollection:
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,40}", space):
                 raise StoreError(f"invalid space name {space!r}: use letters, digits and _")
         multi = any(spec.multivector for spec in spaces.values())
-        self._layout = "native" if multi and self.supports_native_late() else "companion"
+        if multi and self.supports_native_late():
+            self._layout = "native"
+        else:
+            self._layout = "sidecar" if multi and self.token_store == "sidecar" else "companion"
         muvera = {}
-        if self._layout == "companion" and self.muvera_option is not False:
+        if self._layout != "native" and self.muvera_option is not False:
             options = {} if self.muvera_option is True else self.muvera_option
             muvera = {s: muvera_params(s, spec, options) for s, spec in spaces.items() if spec.multivector}
         create_collection(self.client, self.collection, spaces, self._layout, self.tokens_per_row, lite=self.is_lite,
@@ -151,6 +177,16 @@ class MilvusCollection:
         self._spaces = dict(spaces)
         for name in [self.collection, *self._token_collections()]:
             self.client.load_collection(name)
+        self._open_sidecar()
+
+    def _open_sidecar(self) -> None:
+        """The token file of a sidecar-layout collection, tied to the collection's token."""
+        if self._layout == "sidecar" and self._sidecar is None:
+            if not self.is_lite:
+                raise StoreError(f"collection '{self.collection}' keeps its token vectors in a Milvus Lite store's "
+                                 "sidecar file, which a server cannot reach: ingest it into the server again")
+            owner = owner_token(self.client, self.collection, create=True)
+            self._sidecar = TokenSidecar(self.local_path, self.collection, owner)
 
     def _check_muvera(self, spaces: Mapping[str, EmbedderSpec], fde: Mapping[str, Muvera]) -> None:
         """Refuse MUVERA options that differ from what the collection's documents were encoded with."""
@@ -211,4 +247,7 @@ class MilvusCollection:
             self.client.compact(name)
 
     def close(self) -> None:
+        if self._sidecar is not None:
+            self._sidecar.close()
+            self._sidecar = None
         self.client.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -10,10 +9,9 @@ from mmrag.embedding.base import batched
 from mmrag.errors import StoreError
 from mmrag.manifest import LOOKUP_BATCH, Manifest, ManifestEntry
 from mmrag.stores.milvus.rows import QUERY_PAGE
-from mmrag.stores.milvus.schema import create_indexed
+from mmrag.stores.milvus.schema import TOKEN_PROPERTY, create_indexed, owner_token
 
 MANIFEST_SUFFIX = "__manifest"
-TOKEN_PROPERTY = "mmrag.manifest_token"  # stamped on the chunk collection and its manifest alike
 
 
 class MilvusManifest(Manifest):
@@ -33,9 +31,6 @@ class MilvusManifest(Manifest):
         self.name = f"{collection}{MANIFEST_SUFFIX}"
         self._ready = False
 
-    def _token(self, name: str) -> str | None:
-        return self.client.describe_collection(name).get("properties", {}).get(TOKEN_PROPERTY)
-
     def _ensure(self, create: bool) -> bool:
         """Open the manifest (making it when ``create``); False when there is no
         valid one to read. Reads never create, so ``--dry-run`` writes nothing."""
@@ -43,11 +38,9 @@ class MilvusManifest(Manifest):
             return True
         if not self.client.has_collection(self.of):
             return False
-        # Milvus Lite gives every collection id 0, so a random token stamped on
-        # both collections is what tells "same collection" from "made again".
-        owner = self._token(self.of)
+        owner = owner_token(self.client, self.of, create=False)
         if self.client.has_collection(self.name):
-            if owner is not None and self._token(self.name) == owner:
+            if owner is not None and owner_token(self.client, self.name, create=False) == owner:
                 self.client.load_collection(self.name)
                 self._ready = True
                 return True
@@ -56,10 +49,7 @@ class MilvusManifest(Manifest):
             self.client.drop_collection(self.name)  # belongs to an earlier collection of that name
         if not create:
             return False
-        if owner is None:
-            owner = uuid.uuid4().hex
-            self.client.alter_collection_properties(self.of, {TOKEN_PROPERTY: owner})
-        self._create(owner)
+        self._create(owner or owner_token(self.client, self.of, create=True))
         self._ready = True
         return True
 

@@ -207,10 +207,18 @@ class MilvusQueries(MilvusCollection):
         gens = {r["id"]: r["entity"]["late_gen"] for r in rows}
         ids = {r["id"]: hit.chunk.id for r, hit in zip(rows, first)}
         tokens = {s: {ids[key]: vecs for key, vecs in self._tokens(s, gens).items()} for s in queries}
+        for space, found in tokens.items():
+            if missing := [h.chunk for h in first if h.chunk.id not in found]:
+                raise StoreError(
+                    f"{len(missing)} of {len(first)} late-search candidates have no token vectors for '{space}' in "
+                    f"collection '{self.collection}' (sources: {', '.join(sorted({c.source for c in missing})[:3])}): "
+                    "delete those sources (mmrag delete --source) and ingest them again")
         return rerank_maxsim(first, queries, tokens, request.k)
 
     def _tokens(self, space: str, gens: Mapping[str, str]) -> dict[str, np.ndarray]:
         """The stored token vectors of these chunks by row key (only rows of each chunk's current generation)."""
+        if self._sidecar is not None:
+            return self._sidecar.read(space, gens)
         name = token_collection(self.collection, space)
         rows: list[dict[str, Any]] = []
         for part in batched(list(gens), IDS_PER_EXPR):

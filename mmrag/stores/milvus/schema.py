@@ -11,6 +11,7 @@ so reopening never guesses.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,10 @@ LAYOUT_PROPERTY = "mmrag.late_layout"
 TOKENS_PER_ROW_PROPERTY = "mmrag.tokens_per_row"
 MUVERA_PROPERTY = "mmrag.muvera"  # {space: MuveraParams} of the fde_<space> fields
 ASR_PROPERTY = "mmrag.asr"  # the AsrSpec (JSON) the collection's speech was transcribed with
+# A random token stamped on a chunk collection and on what lives beside it (its manifest, its
+# token sidecar): Milvus Lite gives every collection id 0, so the token is what tells "the same
+# collection" from "one of that name made again".
+TOKEN_PROPERTY = "mmrag.manifest_token"
 
 
 def parse_uri(uri: str) -> tuple[str, bool]:
@@ -142,6 +147,15 @@ def create_token_collection(client: Any, name: str, dim: int, tokens_per_row: in
     index.add_index("vec", index_type="AUTOINDEX", metric_type="IP")
     index.add_index("chunk_id", index_type="INVERTED")
     create_indexed(client, name, schema, index, lite=lite)
+
+
+def owner_token(client: Any, name: str, *, create: bool) -> str | None:
+    """Collection ``name``'s token; with ``create``, one is stamped on a collection that has none."""
+    token = client.describe_collection(name).get("properties", {}).get(TOKEN_PROPERTY)
+    if token is None and create:
+        token = uuid.uuid4().hex
+        client.alter_collection_properties(name, {TOKEN_PROPERTY: token})
+    return token
 
 
 def read_spaces(client: Any, name: str) -> dict[str, EmbedderSpec]:

@@ -1,7 +1,7 @@
 """Writes to a Milvus collection, all-or-nothing per source.
 
-Token rows are written under a fresh generation tag, then chunk rows (which
-point at that tag); only after every batch succeeded are the rows they replace
+Token vectors (token rows, or the Lite sidecar file) are written under a fresh
+generation tag, then chunk rows (which point at that tag); only after every batch succeeded are the rows they replace
 removed. On a failure the new rows are deleted and overwritten rows restored
 from a snapshot.
 """
@@ -82,6 +82,9 @@ class MilvusWriter(MilvusCollection):
         written, gen = self._write(chunks, vectors, before, chunks[0].source if chunks else doc_id)
         stale = sorted(before - keep - set(written))
         self._delete_rows(stale)
+        if self._sidecar is not None:
+            kept = before - set(stale) - set(written)
+            self._sidecar.settle(row_key(doc_id), gen, {row_key(i) for i in kept})
         if self._layout == "companion":
             replaced = sorted(set(written) & before)
             for space in self._multi():
@@ -104,8 +107,13 @@ class MilvusWriter(MilvusCollection):
         snapshot = self._snapshot([c.id for c in chunks if c.id in before])
         written: list[str] = []
         try:
-            if self._layout == "companion":
-                for space in self._multi():
+            # Tokens go in before the chunk rows that point at them (a crash in between
+            # leaves only tokens no row points at, removed with their source).
+            for space in self._multi():
+                if self._sidecar is not None:
+                    rows = ((row_key(c.id), row_key(c.doc_id), v) for c, v in zip(chunks, vectors[space]))
+                    self._sidecar.put(space, rows, gen)
+                elif self._layout == "companion":
                     self._write_tokens(space, chunks, vectors[space], gen)
             # New ids are inserted; only ids already stored are upserted (an upsert
             # leaves a delete marker behind that every later search has to skip).
@@ -184,6 +192,8 @@ class MilvusWriter(MilvusCollection):
             self._retry(lambda b=batch: self.client.upsert(self.collection, [snapshot[i] for i in b]))
         for name in self._token_collections():
             self._retry(lambda n=name: self.client.delete(n, filter=f"gen == {literal(gen, 'gen')}"))
+        if self._sidecar is not None:
+            self._sidecar.drop_gen(gen)
 
     def _delete_rows(self, ids: Sequence[str]) -> None:
         """Chunk rows first, then their token rows: a crash in between leaves only
@@ -192,6 +202,8 @@ class MilvusWriter(MilvusCollection):
             self.client.delete(self.collection, ids=[row_key(i) for i in part])
             for name in self._token_collections():
                 self.client.delete(name, filter=ids_expr("chunk_id", part))
+            if self._sidecar is not None:
+                self._sidecar.delete_chunks([row_key(i) for i in part])
 
     def delete(self, ids: Sequence[str]) -> int:
         if not ids or not self.spaces():
@@ -204,4 +216,6 @@ class MilvusWriter(MilvusCollection):
     def delete_source(self, doc_id: str) -> int:
         ids = sorted(self.chunk_ids(doc_id))
         self._delete_rows(ids)
+        if self._sidecar is not None:
+            self._sidecar.delete_docs([row_key(doc_id)])
         return len(ids)
