@@ -5,6 +5,8 @@ between the sidecar write and the chunk rows stays consistent and searchable."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from mmrag.embedding.maxsim import maxsim
 from mmrag.errors import StoreError
 from mmrag.stores import SearchMode, SearchRequest
 from mmrag.stores.milvus import MilvusStore
-from mmrag.stores.milvus.sidecar import decode, encode
+from mmrag.stores.milvus.sidecar import SIDECAR_FILE, decode, encode
 from mmrag.types import Chunk, Modality
 
 DIM = 16
@@ -173,3 +175,11 @@ def test_candidates_without_tokens_are_reported_not_scored_zero(store):
 def test_a_server_keeps_its_own_token_layout():
     with pytest.raises(StoreError, match="token_store='sidecar' is a file inside a Milvus Lite store folder"):
         MilvusStore("http://127.0.0.1:1", "x", token_store="sidecar")
+
+
+def test_flush_folds_the_write_ahead_log_into_the_token_file(milvus_uri, store):
+    write(store, "a", pages(20, tokens=200))
+    wal = Path(milvus_uri) / f"{SIDECAR_FILE}-wal"
+    assert wal.stat().st_size > 0
+    store.flush()
+    assert wal.stat().st_size == 0 and len(late(store, pages(1)[0][:3])) == 20

@@ -245,6 +245,8 @@ class MilvusCollection:
         for name in [self.collection, *self._token_collections()]:
             self.client.flush(name)
             self.client.compact(name)
+        if self._sidecar is not None:
+            self._sidecar.checkpoint()
 
     def close(self) -> None:
         if self._sidecar is not None:

@@ -146,6 +146,15 @@ class TokenSidecar:
                 db.execute(f"DELETE FROM tokens WHERE collection = ? AND {column} IN ({marks}) {extra}",
                            (self.collection, *part, *args))
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file and truncate it (after an ingest):
+        the log otherwise keeps its largest size, 64 MB and more, on disk."""
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                raise StoreError(f"the token file {self.path}: {exc}") from exc
+
     def count(self) -> int:
         """Rows held for this collection (every generation)."""
         with self._tx() as db:
