@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 MAX_K = 50
 MAX_QUERY_CHARS = 2000  # about 400 words: longer "queries" are documents pasted by mistake
-MAX_IMAGE_SIDE = 2048
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 64, 2048
 DEFAULT_IMAGE_SIDE = 1024  # a page stays legible to a multimodal model; about 150 KB as JPEG
 MAX_NEIGHBOURS = 6
 MAX_DOC_CHUNKS = 20_000  # fetch reads a document's chunk ids to find neighbours; bounded
@@ -35,6 +35,11 @@ MAX_DOC_CHUNKS = 20_000  # fetch reads a document's chunk ids to find neighbours
 
 class RequestError(MmragError, ValueError):
     """A request the service refuses: the message says which argument and what is allowed."""
+
+
+def out_of_range(name: str, got: object, low: int, high: int) -> RequestError:
+    """The one sentence every front end gives for a count out of its bounds (``k``, ``max_side``)."""
+    return RequestError(f"{name} must be an integer from {low} to {high}, got {got!r}")
 
 
 class NotFound(MmragError, LookupError):
@@ -74,7 +79,7 @@ class Service:
         if len(text) > MAX_QUERY_CHARS:
             raise RequestError(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}: search for the key phrase")
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-            raise RequestError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")
+            raise out_of_range("k", k, 1, MAX_K)
         parsed_mode = SearchMode.parse(mode)
         checked = check_filters(filters or {})
         image = None
@@ -111,8 +116,8 @@ class Service:
     def image(self, chunk_id: str, max_side: int = DEFAULT_IMAGE_SIDE) -> bytes:
         """A JPEG of the chunk's page render, picture, slide picture or keyframe,
         at most ``max_side`` pixels on its longer side (rendered once, then cached)."""
-        if not isinstance(max_side, int) or not 64 <= max_side <= MAX_IMAGE_SIDE:
-            raise RequestError(f"max_side must be an integer from 64 to {MAX_IMAGE_SIDE}, got {max_side!r}")
+        if not isinstance(max_side, int) or isinstance(max_side, bool) or not MIN_IMAGE_SIDE <= max_side <= MAX_IMAGE_SIDE:
+            raise out_of_range("max_side", max_side, MIN_IMAGE_SIDE, MAX_IMAGE_SIDE)
         key = (chunk_id, max_side)
         if key in self._images:
             self._images.move_to_end(key)

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from mmrag.errors import FilterError, MmragError
-from mmrag.service.core import NotFound, Service
+from mmrag.service.core import MAX_IMAGE_SIDE, MAX_K, MIN_IMAGE_SIDE, NotFound, Service, out_of_range
 from mmrag.service.page import render_page
 from mmrag.stores.filters import And, Filter, parse_cli_filters, to_filter
 
@@ -73,7 +73,7 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
         q = request.query_params
         k = q.get("k", "10")
         if not k.isdigit():
-            return _error(400, f"k must be an integer from 1 to 50, got {k!r}")
+            return _error(400, str(out_of_range("k", k, 1, MAX_K)))
         try:
             filters = query_filters(q.getlist("filter"))
         except MmragError as exc:
@@ -90,7 +90,7 @@ def build_app(service: Service, token: str | None = None) -> Starlette:
     async def image(request: Request) -> Response:
         side = request.query_params.get("side", str(THUMBNAIL_SIDE))
         if not side.isdigit():
-            return _error(400, f"side must be an integer from 64 to 2048, got {side!r}")
+            return _error(400, str(out_of_range("side", side, MIN_IMAGE_SIDE, MAX_IMAGE_SIDE)))
         data = await call(service.image, request.path_params["chunk_id"], int(side))
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 

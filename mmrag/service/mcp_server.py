@@ -9,11 +9,11 @@ the CLI's message, so the model can correct its call and the server lives on.
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mmrag.errors import MmragError
 from mmrag.service.citations import cite, numbered
-from mmrag.service.core import DEFAULT_IMAGE_SIDE, MAX_IMAGE_SIDE, MAX_K, Service
+from mmrag.service.core import DEFAULT_IMAGE_SIDE, MAX_IMAGE_SIDE, MAX_K, MIN_IMAGE_SIDE, Service, out_of_range
 
 try:
     from mcp.server.mcpserver import MCPServer
@@ -77,9 +77,45 @@ class SourcesOutput(BaseModel):
     sources: list[SourceModel]
 
 
+# The bounds are published in each tool's schema but checked by the Service, so that a
+# client that ignores the schema gets the CLI's sentence rather than pydantic's report.
+BOUNDS = {"k": (1, MAX_K), "max_side": (MIN_IMAGE_SIDE, MAX_IMAGE_SIDE)}
+
+
+def bounded(name: str) -> dict[str, int]:
+    low, high = BOUNDS[name]
+    return {"minimum": low, "maximum": high}
+
+
+def one_line(error: ValidationError) -> str:
+    """Arguments of the wrong type as sentences on one line: a bound's own sentence for
+    ``k`` and ``max_side``, else ``field: pydantic's message, got value``."""
+    parts = []
+    for e in error.errors(include_url=False):
+        field = ".".join(str(p) for p in e["loc"]) or "arguments"
+        if field in BOUNDS:
+            parts.append(str(out_of_range(field, e.get("input"), *BOUNDS[field])))
+        else:
+            parts.append(f"{field}: {e['msg'].lower()}, got {e.get('input')!r}")
+    return "; ".join(dict.fromkeys(parts))
+
+
+class _Server(MCPServer):
+    """``MCPServer`` whose argument errors read as one line, as the CLI's do
+    (the SDK puts pydantic's multi-line report into the tool error)."""
+
+    async def call_tool(self, name, arguments, context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                raise ToolError(f"Error executing tool {name}: {one_line(exc.__cause__)}") from exc.__cause__
+            raise
+
+
 def build_server(service: Service, name: str = "mmrag") -> MCPServer:
     """An MCP server whose tools call ``service``; ``ingest`` exists only when it may write."""
-    server = MCPServer(name, instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _Server(name, instructions=INSTRUCTIONS, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
     def guarded(call, *args):
@@ -91,7 +127,7 @@ def build_server(service: Service, name: str = "mmrag") -> MCPServer:
     @server.tool(annotations=read_only)
     def search(
         query: Annotated[str, Field(description="What to look for, in words (up to 2000 characters)")] = "",
-        k: Annotated[int, Field(ge=1, le=MAX_K, description="How many hits")] = 8,
+        k: Annotated[int, Field(json_schema_extra=bounded("k"), description="How many hits")] = 8,
         mode: Annotated[str, Field(description="hybrid (default), dense (meaning), bm25 (exact words) or late")] = "hybrid",
         filters: Annotated[dict[str, Any], Field(
             description='Restrict hits: {"source": "report.pdf"}, {"page": 3}, {"modality": "image"}, '
@@ -125,7 +161,9 @@ def build_server(service: Service, name: str = "mmrag") -> MCPServer:
     @server.tool(annotations=read_only)
     def page_image(
         chunk_id: Annotated[str, Field(description="A chunk_id from a search hit")],
-        max_side: Annotated[int, Field(ge=64, le=MAX_IMAGE_SIDE, description="Longest side in pixels")] = DEFAULT_IMAGE_SIDE,
+        max_side: Annotated[int, Field(json_schema_extra=bounded("max_side"), description="Longest side in pixels")] = (
+            DEFAULT_IMAGE_SIDE
+        ),
     ) -> Image:
         """Look at the rendered PDF page, the slide's picture, the image or the video
         frame a chunk comes from (JPEG, downscaled). Use it to check a chart, table

@@ -28,6 +28,7 @@ async def exercise(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == READ_TOOLS  # no ingest without --allow-ingest
     assert tools["search"].input_schema["properties"]["k"]["maximum"] == 50
+    assert tools["page_image"].input_schema["properties"]["max_side"]["minimum"] == 64
     assert "hits" in tools["search"].output_schema["properties"]
     assert "cite" in tools["search"].description.lower()
 
@@ -49,8 +50,11 @@ async def exercise(client: Client) -> None:
     listed = await client.call_tool("sources", {})
     assert {Path(s["source"]).name for s in listed.structured_content["sources"]} >= {"harbour.pdf", "standup.vtt"}
 
-    for name, args, message in [
-        ("search", {"query": "crane", "k": 500}, "k"),
+    for name, args, message in [  # the service's own sentence, on one line, even where pydantic checks the type
+        ("search", {"query": "crane", "k": 500}, "Error executing tool search: k must be an integer from 1 to 50, got 500"),
+        ("search", {"query": "crane", "k": "many"}, "k must be an integer from 1 to 50, got 'many'"),
+        ("search", {"query": "crane", "k": "few", "filters": [1]}, "got 'few'; filters: input should be a valid dictionary"),
+        ("page_image", {"chunk_id": hits[0]["chunk_id"], "max_side": 9999}, "max_side must be an integer from 64 to 2048"),
         ("search", {"query": "crane", "filters": {"bad key": 1}}, "filter key"),
         ("search", {"query": "crane", "mode": "fuzzy"}, "unknown search mode"),
         ("fetch", {"chunk_id": "feedface"}, "no chunk feedface"),
@@ -58,6 +62,7 @@ async def exercise(client: Client) -> None:
     ]:
         bad = await client.call_tool(name, args)
         assert bad.is_error and message in bad.content[0].text, (name, bad.content[0].text)
+        assert "\n" not in bad.content[0].text and "pydantic" not in bad.content[0].text
     again = await client.call_tool("search", {"query": "tidal gauges storm season", "k": 1})
     assert not again.is_error  # errors did not kill the server
 

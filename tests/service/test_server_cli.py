@@ -145,7 +145,7 @@ def test_search_through_the_mcp_transport_prints_what_a_local_search_prints(
             assert done.returncode == 0, done.stderr
             assert done.stdout == local
         bad_k = _cli("search", "crane", "--server", url, "--k", "500")
-        assert bad_k.returncode == 2 and "refused the search" in bad_k.stderr and "less than or equal to 50" in bad_k.stderr
+        assert bad_k.returncode == 2 and "refused the search" in bad_k.stderr and "k must be an integer from 1 to 50, got 500" in bad_k.stderr
         bad_key = _cli("search", "crane", "--server", url, "--filter", "no such=1")
         assert bad_key.returncode == 2 and "filter key 'no such'" in bad_key.stderr
         assert _cli("search", "crane", "--server", url, "--mode", "bm25").returncode == 0  # still serving
