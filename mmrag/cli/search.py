@@ -11,6 +11,7 @@ import typer
 
 from mmrag.cli.opening import open_index
 from mmrag.cli.options import CollectionOpt, ImageModelOpt, ModelOpt, StoreOpt, app, err, out
+from mmrag.errors import StoreError
 from mmrag.stores import Fusion, SearchMode
 from mmrag.stores.filters import parse_cli_filters
 from mmrag.terminal import printable, sentences
@@ -43,11 +44,31 @@ def search(
         typer.Option("--server", envvar="MMRAG_SERVER", help="Ask a running `mmrag serve` at this URL, or `mmrag mcp --http` at URL/mcp, instead (milliseconds; token from MMRAG_SERVER_TOKEN)"),
     ] = None,
 ) -> None:
-    """Search the store and print ranked hits."""
+    """Search the store and print ranked hits (through the `mmrag serve` that holds the store, if one runs)."""
     if server:
-        _print_hits(_server_hits(server, query, k, mode, filters or [], image, fusion, model, image_model, rerank), json_out)
+        _refuse_local_only(_local_only(image, fusion, model, image_model, rerank))
+        _print_hits(_server_hits(server, query, k, mode, filters or []), json_out)
         return
-    index = open_index(store, collection, model, image_model, create=False)
+    from mmrag.service.record import running_server
+
+    holder = running_server(store)
+    local_only = _local_only(image, fusion, model, image_model, rerank)
+    if holder is not None and holder.collection == collection and not local_only:
+        from mmrag.service.client import Unreachable
+
+        try:
+            _print_hits(_server_hits(holder.url, query, k, mode, filters or []), json_out)
+            return
+        except Unreachable:
+            pass  # not listening (yet, or any more): open the store here, which says who holds it
+    try:
+        index = open_index(store, collection, model, image_model, create=False)
+    except StoreError as exc:
+        if holder is None:
+            raise
+        why = (f"{', '.join(local_only)} cannot go to a server" if local_only else
+               f"it serves collection '{holder.collection}'" if holder.collection != collection else "it did not answer")
+        raise StoreError(f"{exc} (the server at {holder.url}, pid {holder.pid}, holds it; it was not asked: {why})") from exc
     reranker = None
     if rerank:
         from mmrag.reranking import reranker_from_spec
@@ -71,20 +92,24 @@ def _print_hits(hits: list[dict], json_out: bool) -> None:
         out.print(printable(format_hit(rank, hit)), markup=False, highlight=False)
 
 
-def _server_hits(
-    server: str, query: str | None, k: int, mode: SearchMode, filters: list[str], image: Path | None, fusion: Fusion,
-    model: str | None, image_model: str | None, rerank: str | None,
-) -> list[dict]:
-    """The hits of a running ``mmrag serve`` or ``mmrag mcp --http``: it searches its own store with its own models."""
-    from mmrag.service.client import TOKEN_ENV, remote_search
-
+def _local_only(image: Path | None, fusion: Fusion, model: str | None, image_model: str | None, rerank: str | None) -> list[str]:
+    """The options given that only a search in this process can honour."""
     local = {"--image": image, "--model": model, "--image-model": image_model, "--rerank": rerank,
              "--fusion": None if fusion is Fusion.ADAPTIVE else fusion}
-    given = [name for name, value in local.items() if value is not None]
+    return [name for name, value in local.items() if value is not None]
+
+
+def _refuse_local_only(given: list[str]) -> None:
     if given:
         err.print(f"error: {', '.join(given)} cannot go to a server (it uses its own models, adaptive fusion, "
                   "text queries); search without --server for them", markup=False)
         raise typer.Exit(2)
+
+
+def _server_hits(server: str, query: str | None, k: int, mode: SearchMode, filters: list[str]) -> list[dict]:
+    """The hits of a running ``mmrag serve`` or ``mmrag mcp --http``: it searches its own store with its own models."""
+    from mmrag.service.client import TOKEN_ENV, remote_search
+
     return remote_search(server, query or "", k, mode.value, filters, token=os.environ.get(TOKEN_ENV) or None)
 
 

@@ -24,7 +24,7 @@ def mcp(
     """Serve the index as MCP tools (search, fetch, page_image, sources; ingest with --allow-ingest)."""
     from mmrag.service.run import serve_mcp
 
-    serve_mcp(open_index(store, collection, model, image_model, create=False), http, allow_ingest)  # a mistyped path is an error
+    serve_mcp(open_index(store, collection, model, image_model, create=False), http, allow_ingest, store)  # a mistyped path is an error
 
 
 @app.command()
@@ -40,4 +40,4 @@ def serve(
     """Serve the index as a JSON API: search, sources, chunks, thumbnails (bearer token from MMRAG_SERVER_TOKEN, if set)."""
     from mmrag.service.run import serve_http
 
-    serve_http(open_index(store, collection, model, image_model, create=False), bind, allow_ingest)  # never a new empty store
+    serve_http(open_index(store, collection, model, image_model, create=False), bind, allow_ingest, store)  # never a new empty store

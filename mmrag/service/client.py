@@ -34,6 +34,10 @@ class ServerError(MmragError):
     """The server refused the request, or could not be reached; the message says which and what to do."""
 
 
+class Unreachable(ServerError):
+    """Nothing answers at the address (no server, or not listening yet)."""
+
+
 def check_url(url: str) -> str:
     """``url`` without a trailing slash, refused unless it is ``http(s)://host[:port][/prefix]``."""
     parts = urllib.parse.urlsplit(url)
@@ -89,7 +93,7 @@ def _send(request: urllib.request.Request, base: str, token: str | None, timeout
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, (TimeoutError, socket.timeout)):
             raise ServerError(f"the server at {base} did not answer within {timeout:.0f} s") from None
-        raise ServerError(
+        raise Unreachable(
             f"no mmrag server answers at {base} ({reason}): start one with `mmrag serve` (or `mmrag mcp --http`), "
             "or search without --server"
         ) from None

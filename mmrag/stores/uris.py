@@ -46,6 +46,23 @@ class WeaviateTarget:
         return "connect_to_custom", kwargs
 
 
+def parse_milvus_uri(uri: str) -> tuple[str, bool]:
+    """``(uri for MilvusClient, is_lite)``: a ``*.db`` path or ``milvus:///path.db``
+    is a Milvus Lite file; ``milvus://host:port`` and ``http(s)://`` are servers."""
+    if uri.startswith("milvus:///"):
+        return uri[len("milvus://") :], True
+    if uri.startswith("milvus://"):
+        return "http://" + uri[len("milvus://") :], False
+    if uri.startswith(("http://", "https://", "tcp://", "unix:")):
+        return uri, False
+    if uri.endswith(".db"):
+        return uri, True
+    raise StoreError(
+        f"unrecognised Milvus URI {uri!r}: use a path ending in .db (Milvus Lite), "
+        "milvus:///path.db, milvus://host:19530 or http(s)://host:port"
+    )
+
+
 def is_weaviate_uri(uri: str) -> bool:
     """``weaviate://...`` or an ``https://`` Weaviate Cloud cluster URL."""
     if uri.startswith("weaviate://"):

@@ -3,6 +3,7 @@ as a local search, the bearer token, MMRAG_SERVER, and clear errors without a se
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -11,11 +12,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from mmrag.cli import app
+from mmrag.service.record import RECORD
 
 pytest.importorskip("uvicorn", reason="the 'agents' extra (uvicorn) is not installed")
 
@@ -97,6 +100,28 @@ def local_outputs(cold_store: str) -> list[str]:
     return outputs
 
 
+def _record(store: str, url: str, pid: int) -> None:
+    (Path(store) / RECORD).write_text(json.dumps({"url": url, "pid": pid, "collection": "mmrag"}), encoding="utf-8")
+
+
+def test_a_record_of_a_server_that_is_gone_or_silent_is_ignored(cold_store: str, local_outputs: list[str], tmp_path) -> None:
+    """A server killed with SIGKILL leaves its record: its pid is dead, or reused by a process
+    that does not answer; either way the search opens the store itself and prints the same."""
+    store = str(shutil.copytree(cold_store, tmp_path / "copy.db"))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=60)
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    try:
+        for pid in (gone.pid, silent.pid):
+            _record(store, f"http://127.0.0.1:{_free_port()}", pid)
+            done = _cli("search", *QUERIES[1][0], "--json", "--store", store)
+            assert done.returncode == 0, done.stderr
+            assert done.stdout == local_outputs[1]
+    finally:
+        silent.kill()
+        silent.wait(timeout=60)
+
+
 @pytest.fixture(scope="module")
 def server(cold_store: str, local_outputs: list[str]):
     url = f"http://127.0.0.1:{_free_port()}"
@@ -107,6 +132,7 @@ def server(cold_store: str, local_outputs: list[str]):
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+    assert not (Path(cold_store) / RECORD).exists()  # SIGTERM: uvicorn stops, the record goes with it
 
 
 @pytest.mark.slow  # a server process and cold CLI runs loading MiniLM
@@ -130,6 +156,28 @@ def test_search_through_the_server_prints_what_a_local_search_prints(server: str
     assert urllib.request.urlopen(urllib.request.Request(f"{server}/sources", headers={"Authorization": f"Bearer {TOKEN}"}), timeout=10).status == 200
 
 
+@pytest.mark.slow  # a server process and cold CLI runs loading MiniLM
+def test_a_plain_search_on_the_store_a_server_holds_asks_that_server(
+    cold_store: str, server: str, local_outputs: list[str]
+) -> None:
+    """Milvus Lite lets one process open a store; the server records itself in the store's folder,
+    and `mmrag search --store` (no --server) goes to it with the same output as a local run."""
+    assert json.loads((Path(cold_store) / RECORD).read_text())["url"] == server
+    env = {k: v for k, v in os.environ.items() if k != "MMRAG_SERVER"}
+    for (args, flag), local in zip(QUERIES, local_outputs):
+        done = _cli("search", *args, *([flag] if flag else []), "--store", cold_store, env=dict(env, MMRAG_SERVER_TOKEN=TOKEN))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == local
+    no_token = _cli("search", "crane", "--store", cold_store, env=env)
+    assert no_token.returncode == 2 and f"the server at {server} refused the search (401)" in no_token.stderr
+    local_only = _cli("search", "crane", "--store", cold_store, "--rerank", "bi-encoder", env=dict(env, MMRAG_SERVER_TOKEN=TOKEN))
+    assert local_only.returncode == 2, local_only.stderr
+    assert "is in use by another process" in local_only.stderr and f"the server at {server}" in local_only.stderr
+    assert "--rerank cannot go to a server" in local_only.stderr and "Traceback" not in local_only.stderr
+    other = _cli("search", "crane", "--store", cold_store, "--collection", "other", env=dict(env, MMRAG_SERVER_TOKEN=TOKEN))
+    assert other.returncode == 2 and "it serves collection 'mmrag'" in other.stderr
+
+
 @pytest.mark.slow  # a server process and cold CLI runs
 def test_search_through_the_mcp_transport_prints_what_a_local_search_prints(
     cold_store: str, local_outputs: list[str], tmp_path
@@ -144,6 +192,9 @@ def test_search_through_the_mcp_transport_prints_what_a_local_search_prints(
             done = _cli("search", *args, *([flag] if flag else []), "--server", url)
             assert done.returncode == 0, done.stderr
             assert done.stdout == local
+        assert json.loads((store / RECORD).read_text())["url"] == url  # a plain search on its store asks it too
+        plain = _cli("search", *QUERIES[0][0], QUERIES[0][1], "--store", str(store))
+        assert plain.returncode == 0 and plain.stdout == local_outputs[0], plain.stderr
         bad_k = _cli("search", "crane", "--server", url, "--k", "500")
         assert bad_k.returncode == 2 and "refused the search" in bad_k.stderr and "k must be an integer from 1 to 50, got 500" in bad_k.stderr
         bad_key = _cli("search", "crane", "--server", url, "--filter", "no such=1")
@@ -152,3 +203,6 @@ def test_search_through_the_mcp_transport_prints_what_a_local_search_prints(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    assert not (store / RECORD).exists()  # removed as the server stopped: the store is the CLI's again
+    after = _cli("search", *QUERIES[1][0], "--json", "--store", str(store))
+    assert after.returncode == 0 and after.stdout == local_outputs[1], after.stderr

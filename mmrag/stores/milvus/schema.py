@@ -17,6 +17,7 @@ from typing import Any
 
 from mmrag.embedding.base import EmbedderSpec
 from mmrag.errors import StoreError
+from mmrag.stores.uris import parse_milvus_uri as parse_uri  # noqa: F401 - the old home of the name
 from mmrag.embedding.muvera import MuveraParams
 from mmrag.stores.milvus.late import NativeLate
 from mmrag.stores.milvus.rows import MAX_VARCHAR, dense_field, fde_field, token_collection
@@ -35,23 +36,6 @@ ASR_PROPERTY = "mmrag.asr"  # the AsrSpec (JSON) the collection's speech was tra
 # token sidecar): Milvus Lite gives every collection id 0, so the token is what tells "the same
 # collection" from "one of that name made again".
 TOKEN_PROPERTY = "mmrag.manifest_token"
-
-
-def parse_uri(uri: str) -> tuple[str, bool]:
-    """``(uri for MilvusClient, is_lite)``: a ``*.db`` path or ``milvus:///path.db``
-    is a Milvus Lite file; ``milvus://host:port`` and ``http(s)://`` are servers."""
-    if uri.startswith("milvus:///"):
-        return uri[len("milvus://") :], True
-    if uri.startswith("milvus://"):
-        return "http://" + uri[len("milvus://") :], False
-    if uri.startswith(("http://", "https://", "tcp://", "unix:")):
-        return uri, False
-    if uri.endswith(".db"):
-        return uri, True
-    raise StoreError(
-        f"unrecognised Milvus URI {uri!r}: use a path ending in .db (Milvus Lite), "
-        "milvus:///path.db, milvus://host:19530 or http(s)://host:port"
-    )
 
 
 def create_collection(
