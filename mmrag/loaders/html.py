@@ -1,5 +1,6 @@
 """Web pages (.html, .htm, .xhtml) with lxml: the main content only, under its
-heading path, with tables as rows and pictures with their alt text.
+heading path, with tables as rows and pictures (table cells' too) with their
+alt text.
 
 Scripts, styles, forms, navigation, site headers and footers, asides and
 cookie or consent banners are dropped; when the page marks its content
@@ -18,7 +19,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlparse
@@ -29,7 +30,7 @@ from mmrag.loaders.decoding import read_bounded
 from mmrag.loaders.delimited import column_number
 from mmrag.loaders.encoding import detect_encoding
 from mmrag.loaders.picture_ocr import ocr_pictures
-from mmrag.loaders.tables import table_elements
+from mmrag.loaders.tables import table_elements, with_cell_pictures
 from mmrag.types import Element, ImageKind, ImageRef, Modality
 
 MAX_HTML_BYTES = 64 * 1024 * 1024
@@ -146,22 +147,31 @@ class _Walker:
             yield from self.walk(el)
 
     def table(self, el) -> Iterator[Element]:
+        """The table's rows, then the pictures in its cells (``tables.with_cell_pictures``);
+        the rows' text is the cells' text, so a cell's alt text is said once, after them."""
         self.tables += 1
-        rows = []
+        meta = {**self.meta, "table": self.tables}
+        rows, pictures = [], []
         for number, tr in enumerate(el.xpath(".//*[local-name()='tr']"), start=1):
-            rows.append((number, [_norm(c.text_content()).replace("\n", " ") for c in tr if _tag(c) in ("td", "th")]))
-        yield from table_elements(rows, source=self.source, name=column_number, title_path=self.path(),
-                                  metadata={**self.meta, "table": self.tables})
+            cells = [c for c in tr if _tag(c) in ("td", "th")]
+            rows.append((number, [_norm(c.text_content()).replace("\n", " ") for c in cells]))
+            pictures.extend((number, e) for c in cells for img in c.iter("img", "{*}img") for e in self.image(img, meta))
+        rows_out = table_elements(rows, source=self.source, name=column_number, title_path=self.path(), metadata=meta)
+        yield from with_cell_pictures(rows_out, [(n, e) for n, e in pictures if e.modality is Modality.IMAGE])
+        for n, e in pictures:  # a picture that is only its alt text (remote, escaping) stays text, marked with its row
+            if e.modality is Modality.TEXT:
+                yield replace(e, metadata={**e.metadata, "table_row": n})
 
-    def image(self, el) -> Iterator[Element]:
+    def image(self, el, meta: dict[str, Any] | None = None) -> Iterator[Element]:
         alt = _norm(el.get("alt") or el.get("title") or "")
         ref = self.resolve(el.get("src") or "")
+        meta = self.meta if meta is None else meta
         if ref is not None:
             yield Element(source=self.source, modality=Modality.IMAGE, text=alt, image=ref, title_path=self.path(),
-                          metadata={**self.meta, "alt_text": alt})
+                          metadata={**meta, "alt_text": alt})
         elif alt:
             yield Element(source=self.source, modality=Modality.TEXT, text=f"Image: {alt}", title_path=self.path(),
-                          metadata={**self.meta, "role": "image_alt"})
+                          metadata={**meta, "role": "image_alt"})
 
 
 def html_elements(root, source: str, *, resolve: ImageResolver, prefix: tuple[str, ...] = (),

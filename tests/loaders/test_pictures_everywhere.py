@@ -156,3 +156,27 @@ def test_epub_inline_data_pictures_are_images_numbered_after_the_files(tmp_path:
     assert [(p.text, p.title_path, p.image.index) for p in pictures] == [
         ("crane", ("Cranes",), 1), ("file", ("Cranes",), 0), ("truck", ("Trucks",), 2), ("again", ("Trucks",), 1)]
     assert [open_image(p.image).size for p in pictures] == [(90, 31), (90, 40), (90, 32), (90, 31)]
+
+
+def test_html_table_cell_pictures_follow_their_rows(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "img").mkdir(parents=True)
+    (site / "img" / "crane.png").write_bytes(_png((90, 31)))
+    inline = "data:image/png;base64," + base64.b64encode(_png((90, 32))).decode()
+    page = site / "fleet.html"
+    page.write_text(f"""<!doctype html><html><body><main><h1>Fleet</h1>
+        <table><tr><th>Vehicle</th><th>Photo</th></tr>
+        <tr><td>Crane 7</td><td><img src="img/crane.png" alt="crane at the quay"></td></tr>
+        <tr><td>Truck 2</td><td><img src="{inline}"></td></tr>
+        <tr><td>Tug 1</td><td><img src="http://example.invalid/tug.png" alt="tug at sea"></td></tr></table>
+        <p>The depot after the table.</p></main></body></html>""", encoding="utf-8")
+    from mmrag.loaders import HtmlLoader
+
+    elements = list(HtmlLoader(ocr=False).load(page, str(page)))
+    crane, truck = _pictures(elements)
+    assert [(p.metadata["table"], p.metadata["table_row"], p.title_path) for p in (crane, truck)] == [
+        (1, 2, ("Fleet",)), (1, 3, ("Fleet",))]
+    assert crane.text == "crane at the quay\nVehicle: Crane 7" and truck.text == "Vehicle: Truck 2"
+    assert [open_image(p.image).size for p in (crane, truck)] == [(90, 31), (90, 32)]
+    [remote] = [e for e in elements if e.metadata.get("role") == "image_alt"]  # never fetched: its alt text only
+    assert (remote.text, remote.metadata["table_row"]) == ("Image: tug at sea", 4)
