@@ -78,7 +78,10 @@ def ingest(
 
         if engine is Engine.DAFT:
             speech = Speech(asr_model, asr_language, retranscribe)
-            report = _ingest_daft(paths, store, collection, model, image_model, workers, ray_address, prune, step, speech, max_file_mb)
+            report = _ingest_daft(
+                paths, store, collection, model, image_model, workers, ray_address, prune, step, speech, max_file_mb,
+                follow_links,
+            )
         else:
             index = open_index(store, collection, model, image_model, Speech(asr_model, asr_language, retranscribe))
             index.max_file_mb = max_file_mb
@@ -98,6 +101,7 @@ def ingest(
 def _ingest_daft(
     paths: list[Path], store: str, collection: str, model: str | None, image_model: str | None, workers: int | None,
     ray_address: str | None, prune: bool, step: ProgressHook, speech: Speech, max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    follow_links: bool = False,
 ) -> IngestReport:
     from mmrag.distributed import DaftIngestor, StoreConfig, text_spaces
 
@@ -112,7 +116,7 @@ def _ingest_daft(
         config, spaces, workers=workers, ray_address=ray_address, asr=transcriber.spec() if transcriber else None,
         max_file_mb=max_file_mb,
     )
-    return engine.run(paths, on_file=step, prune=prune, retranscribe=speech.retranscribe)
+    return engine.run(paths, on_file=step, prune=prune, retranscribe=speech.retranscribe, follow_links=follow_links)
 
 
 def _dry_run(

@@ -5,12 +5,13 @@ and manifest, scheduled by Daft on its local runner or on a Ray cluster.
              (unchanged files never enter the pipeline)
     prepare: load + chunk one file          (class UDF: tokenizer once per worker)
     embed:   vectors in every space         (class UDF, batched: model once per worker)
-    commit:  commit_many on the driver for Milvus Lite (bulk, as the single engine);
-             a class UDF per worker for a server (one client each)
+    commit:  commit_many, the single engine's bulk write: on the driver for Milvus
+             Lite (a file one process owns: the one serial stage); for a server,
+             a batch class UDF per worker (one client each, a batch of files a call)
     driver:  outcomes streamed back into an IngestReport; --prune last
 
 Each stage calls the same function single-process ingestion calls
-(``mmrag.ingest.prepare`` and ``commit``), so both engines write the same rows
+(``mmrag.ingest.prepare`` and ``commit_many``), so both engines write the same rows
 with the same ids. A source travels as ONE row from start to end: its chunks
 are written together, then its manifest entry, so a killed run is finished by
 running it again, exactly as with the single-process engine.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,6 @@ from mmrag.distributed.records import (
     chunk_from_json,
     chunk_to_json,
     pack_vectors,
-    pick_rows,
     unpack_vectors,
 )
 from mmrag.embedding.base import batched
@@ -47,13 +47,12 @@ from mmrag.ingest import (
     Prepared,
     ProgressHook,
     Status,
-    commit,
     commit_many,
     loaders_for,
     prepare,
 )
 from mmrag.ingest.budget import DEFAULT_MAX_FILE_MB, check_budget
-from mmrag.manifest import LOOKUP_BATCH, FileState, Fingerprints, open_manifest
+from mmrag.manifest import LOOKUP_BATCH, FileState, Fingerprints, Manifest, open_manifest
 from mmrag.loaders import Loader
 from mmrag.stores import VectorStore, open_store
 from mmrag.types import Chunk
@@ -73,6 +72,8 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 SpacesFactory = Callable[[], EmbeddingSpaces]
 OK = "ok"
 EMBED_BATCH_FILES = 16  # files per embedding call: their chunks are embedded together
+COMMIT_BATCH_FILES = 64  # files per commit_many on a worker: one insert for the new sources among them
+ROW_COLUMNS = ("path", "source", "doc_id", "size", "mtime_ns", "prepared", "vectors")  # what commit_rows reads
 
 PREPARED = DataType.struct(
     {
@@ -174,7 +175,8 @@ class _Embed:
 
 
 class _Commit:
-    """Writes each source (chunks, then its manifest entry); one store client per worker."""
+    """Writes the sources of a batch with ``commit_many`` (the bulk path of the
+    single engine and of the driver's Lite commit); one store client per worker."""
 
     def __init__(self, store: StoreConfig, fingerprint: Fingerprints, dims: dict[str, int]) -> None:
         self.store = store.open()
@@ -182,25 +184,49 @@ class _Commit:
         self.fingerprint = fingerprint
         self.dims = dims
 
-    @daft.method(return_dtype=OUTCOME)
+    @daft.method.batch(return_dtype=OUTCOME, batch_size=COMMIT_BATCH_FILES)
     def __call__(
-        self, path: str, source: str, doc_id: str, size: int, mtime_ns: int, prepared: dict, vectors: list
-    ) -> dict[str, Any]:
-        if prepared["status"] != OK:
-            return {"status": prepared["status"], "chunks": 0, "reason": prepared["reason"], "notes": prepared["notes"]}
-        chunks = [chunk_from_json(c) for c in prepared["chunks"]]
-        names = sorted(self.dims)
-        vecs = {name: unpack_vectors(data, self.dims[name]) for name, data in zip(names, vectors)}
-        order = {c.id: i for i, c in enumerate(chunks)}
-        state = _state(path, source, doc_id, size, mtime_ns, prepared["sha256"])
-        outcome = commit(
-            self.store,
-            self.manifest,
-            self.fingerprint,
-            Prepared(state, chunks, tuple(prepared["notes"] or ())),
-            lambda new: pick_rows(vecs, order, new),
-        )
-        return {"status": outcome.status.value, "chunks": outcome.chunks, "reason": outcome.reason, "notes": list(outcome.notes)}
+        self, path: daft.Series, source: daft.Series, doc_id: daft.Series, size: daft.Series, mtime_ns: daft.Series,
+        prepared: daft.Series, vectors: daft.Series,
+    ) -> list[dict[str, Any]]:
+        columns = {name: col.to_pylist() for name, col in zip(ROW_COLUMNS, (path, source, doc_id, size, mtime_ns, prepared, vectors))}
+        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+        outcomes = commit_rows(self.store, self.manifest, self.fingerprint, rows, self.dims)
+        return [{"status": o.status.value, "chunks": o.chunks, "reason": o.reason, "notes": list(o.notes)} for o in outcomes]
+
+
+def commit_rows(
+    store: VectorStore, manifest: Manifest | None, fingerprint: Fingerprints, rows: Sequence[Mapping[str, Any]],
+    dims: dict[str, int],
+) -> list[FileOutcome]:
+    """Write pipeline rows (``ROW_COLUMNS``) with ``commit_many``, one outcome per
+    row in order: a file that ended in ``prepare`` keeps its outcome; the others
+    are written as the single engine writes them (one insert for the sources the
+    store has never seen, a replaced source alone with its stale chunks removed,
+    manifest entries after every chunk), so nothing is half-written per source
+    and a re-run writes nothing twice."""
+    names = sorted(dims)
+    outcomes: dict[int, FileOutcome] = {}
+    items: list[tuple[int, Prepared]] = []
+    rows_of: dict[str, tuple[dict[str, np.ndarray], int]] = {}  # chunk id -> (its source's vectors, its row there)
+    for i, row in enumerate(rows):
+        p = row["prepared"]
+        if p["status"] != OK:
+            outcomes[i] = FileOutcome(row["source"], Status(p["status"]), 0, p["reason"], tuple(p["notes"] or ()))
+            continue
+        state = _state(row["path"], row["source"], row["doc_id"], row["size"], row["mtime_ns"], p["sha256"])
+        item = Prepared(state, [chunk_from_json(c) for c in p["chunks"]], tuple(p["notes"] or ()))
+        vecs = {name: unpack_vectors(data, dims[name]) for name, data in zip(names, row["vectors"])}
+        rows_of.update({c.id: (vecs, n) for n, c in enumerate(item.chunks)})
+        items.append((i, item))
+
+    def embed(chunks: list[Chunk]) -> dict[str, np.ndarray]:
+        picked = [rows_of[c.id] for c in chunks]
+        return {name: np.asarray([v[name][n] for v, n in picked], np.float32).reshape(-1, dims[name]) for name in names}
+
+    written = commit_many(store, manifest, fingerprint, [item for _, item in items], embed) if items else []
+    outcomes.update({i: outcome for (i, _), outcome in zip(items, written)})
+    return [outcomes[i] for i in range(len(rows))]
 
 
 def use_ray(address: str | None) -> None:
@@ -254,18 +280,24 @@ class DaftIngestor:
             max_file_mb=self.max_file_mb,
         )
 
-    def plan(self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False) -> Plan:
+    def plan(
+        self, paths: Iterable[str | Path], *, prune: bool = False, retranscribe: bool = False, follow_links: bool = False
+    ) -> Plan:
         """What ``run`` would do, writing nothing (decided on the driver, as for ``Ingestor``)."""
         driver = self._driver()
         try:
-            return driver.plan(paths, prune=prune, retranscribe=retranscribe)
+            return driver.plan(paths, prune=prune, retranscribe=retranscribe, follow_links=follow_links)
         finally:
             driver.store.close()
 
     def run(
         self, paths: Iterable[str | Path], on_file: ProgressHook | None = None, *, prune: bool = False,
-        retranscribe: bool = False,
+        retranscribe: bool = False, follow_links: bool = False,
     ) -> IngestReport:
+        """Ingest ``paths`` as ``Ingestor.run`` does, with the same options: the
+        driver walks them with the single engine's walk (links leaving a folder
+        are skipped with a note unless ``follow_links``), triages them by the
+        manifest and hands only new and changed files to the workers."""
         started = time.perf_counter()
         paths = list(paths)
         driver = self._driver()
@@ -288,8 +320,9 @@ class DaftIngestor:
                 if on_file:
                     on_file(outcome)
 
+            writes: DriverWrites | None = None
             todo: list[tuple[int, FileState]] = []
-            files, skipped = driver.walk(paths)
+            files, skipped = driver.walk(paths, follow_links=follow_links)
             for order, outcome in enumerate(skipped, start=-len(skipped)):  # first in the report
                 done(order, outcome)
             for start, batch in zip(range(0, len(files), LOOKUP_BATCH), batched(files, LOOKUP_BATCH)):
@@ -303,18 +336,23 @@ class DaftIngestor:
                 if driver.store.local_path is not None:
                     # An embedded store (Milvus Lite) is a file one process owns: workers
                     # load and embed, the driver writes, in bulk, as the single engine does.
-                    for order, outcome in commit_in_driver(driver, self._pipeline(todo, driver.fingerprint, dims, commit=False), dims):
+                    writes = DriverWrites(driver, dims)
+                    for order, outcome in writes.commit(self._pipeline(todo, driver.fingerprint, dims, commit=False)):
                         done(order, outcome)
                 else:
                     for row in self._pipeline(todo, driver.fingerprint, dims, commit=True).iter_rows():
                         o = row["outcome"]
                         done(row["order"], FileOutcome(row["source"], Status(o["status"]), o["chunks"], o["reason"], tuple(o["notes"] or ())))
             report = IngestReport(files=[outcomes[i] for i in sorted(outcomes)])
+            if writes is not None:
+                report.driver_write_seconds = writes.seconds
             if prune:
                 for outcome in driver.prune(paths):
                     report.files.append(outcome)
                     if on_file:
                         on_file(outcome)
+            if report.chunks_written:
+                driver.store.flush()  # sealed, indexed segments for later searches, as the single engine leaves them
         finally:
             driver.store.close()
         report.seconds = time.perf_counter() - started
@@ -352,34 +390,30 @@ def is_local_ray(address: str) -> bool:
     return address == "auto" or host in ("127.0.0.1", "localhost", "::1")
 
 
-def commit_in_driver(driver: Ingestor, rows: daft.DataFrame, dims: dict[str, int]) -> Iterable[tuple[int, FileOutcome]]:
-    """Write the pipeline's prepared and embedded sources from the driver with
-    ``commit_many``: one insert for up to ``batch_chunks`` chunks of new sources,
-    as the single-process engine writes them."""
-    names = sorted(dims)
-    pending: list[tuple[int, Prepared, dict[str, np.ndarray]]] = []
+@dataclass
+class DriverWrites:
+    """The pipeline's prepared and embedded sources written from the driver with
+    ``commit_rows``: one insert for up to ``batch_chunks`` chunks of new sources,
+    as the single-process engine writes them. ``seconds`` is the time spent
+    writing: the serial stage of a run on an embedded store."""
 
-    def flush() -> Iterable[tuple[int, FileOutcome]]:
-        vectors = {c.id: (item, n) for _, item, _ in pending for n, c in enumerate(item.chunks)}
-        by_source = {id(item): vecs for _, item, vecs in pending}
+    driver: Ingestor
+    dims: dict[str, int]
+    seconds: float = 0.0
 
-        def embed(chunks: list[Chunk]) -> dict[str, np.ndarray]:
-            rows = [vectors[c.id] for c in chunks]
-            return {name: np.stack([by_source[id(item)][name][n] for item, n in rows]) for name in names}
+    def commit(self, rows: daft.DataFrame) -> Iterable[tuple[int, FileOutcome]]:
+        pending: list[dict[str, Any]] = []
+        for row in rows.iter_rows():
+            pending.append(row)
+            if sum(len(r["prepared"]["chunks"] or []) for r in pending) >= self.driver.batch_chunks:
+                yield from self._write(pending)
+                pending = []
+        if pending:
+            yield from self._write(pending)
 
-        outcomes = commit_many(driver.store, driver.manifest, driver.fingerprint, [item for _, item, _ in pending], embed)
-        yield from ((order, outcome) for (order, _, _), outcome in zip(pending, outcomes))
-        pending.clear()
-
-    for row in rows.iter_rows():
-        prepared = row["prepared"]
-        if prepared["status"] != OK:
-            yield row["order"], FileOutcome(row["source"], Status(prepared["status"]), 0, prepared["reason"], tuple(prepared["notes"] or ()))
-            continue
-        state = _state(row["path"], row["source"], row["doc_id"], row["size"], row["mtime_ns"], prepared["sha256"])
-        item = Prepared(state, [chunk_from_json(c) for c in prepared["chunks"]], tuple(prepared["notes"] or ()))
-        pending.append((row["order"], item, {name: unpack_vectors(data, dims[name]) for name, data in zip(names, row["vectors"])}))
-        if sum(len(p.chunks) for _, p, _ in pending) >= driver.batch_chunks:
-            yield from flush()
-    if pending:
-        yield from flush()
+    def _write(self, rows: list[dict[str, Any]]) -> list[tuple[int, FileOutcome]]:
+        started = time.perf_counter()
+        d = self.driver
+        outcomes = commit_rows(d.store, d.manifest, d.fingerprint, rows, self.dims)
+        self.seconds += time.perf_counter() - started
+        return [(row["order"], outcome) for row, outcome in zip(rows, outcomes)]

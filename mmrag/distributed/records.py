@@ -4,7 +4,6 @@ float32 bytes, which Arrow (and so Daft and Ray) moves without pickling."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -39,8 +38,3 @@ def unpack_vectors(data: bytes, dim: int) -> np.ndarray:
     """The ``(n, dim)`` float32 array ``pack_vectors`` made (a writable copy)."""
     return np.frombuffer(data, dtype=np.float32).reshape(-1, dim).copy()
 
-
-def pick_rows(vectors: Mapping[str, np.ndarray], order: Mapping[str, int], chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
-    """The rows of ``vectors`` (aligned with a source's chunks, ``order``: id -> row) for ``chunks``."""
-    rows = [order[c.id] for c in chunks]
-    return {space: v[rows] for space, v in vectors.items()}

@@ -36,6 +36,9 @@ class IngestReport:
 
     files: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    # The Daft engine on an embedded store: seconds its driver spent writing,
+    # the one stage that does not spread over workers (None where none is measured).
+    driver_write_seconds: float | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status is status)
@@ -57,6 +60,7 @@ class IngestReport:
             "files_removed": self.count(Status.REMOVED),
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
+            "driver_write_seconds": None if self.driver_write_seconds is None else round(self.driver_write_seconds, 3),
             "files": [
                 {"path": f.path, "status": f.status.value, "chunks": f.chunks, "reason": f.reason, "notes": list(f.notes)}
                 for f in self.files

@@ -171,3 +171,31 @@ def test_daft_engine_on_a_milvus_server(tmp_path, text_embedder):
             if server.client.has_collection(n):
                 server.client.drop_collection(n)
         server.close()
+
+
+@pytest.mark.slow
+def test_daft_engine_skips_links_leaving_the_folder_unless_follow_links(tmp_path):
+    """The Daft driver walks as the single engine does (mmrag.ingest.walk): a link
+    out of the folder is skipped with a note, and read with --follow-links."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Lighthouses guide ships past the reef at night.\n")
+    data = tmp_path / "inbox"
+    data.mkdir()
+    (data / "owls.txt").write_text("Owls hunt at night with silent feathers.\n")
+    (data / "out_link.txt").symlink_to(outside / "secret.txt")
+    args = ["ingest", str(data), "--engine", "daft", "--workers", "1", "--store", str(tmp_path / "s.db"), "--json"]
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    by_name = {Path(f["path"]).name: f for f in json.loads(first.stdout)["files"]}
+    assert by_name["owls.txt"]["status"] == "ingested"
+    assert by_name["out_link.txt"]["status"] == "skipped"
+    assert "outside the folder being ingested" in by_name["out_link.txt"]["reason"]
+    assert "--follow-links" in by_name["out_link.txt"]["reason"]
+
+    followed = runner.invoke(app, [*args, "--follow-links"])
+    assert followed.exit_code == 0, followed.output
+    by_name = {Path(f["path"]).name: f for f in json.loads(followed.stdout)["files"]}
+    assert by_name["out_link.txt"]["status"] == "ingested" and by_name["out_link.txt"]["chunks"] == 1
+    assert by_name["owls.txt"]["status"] == "unchanged"

@@ -9,7 +9,6 @@ from mmrag.distributed.records import (  # noqa: E402
     chunk_from_json,
     chunk_to_json,
     pack_vectors,
-    pick_rows,
     unpack_vectors,
 )
 from mmrag.embedding.spaces import split_rows  # noqa: E402
@@ -28,13 +27,10 @@ def test_chunk_round_trip_keeps_every_field():
         assert chunk_from_json(chunk_to_json(chunk)) == chunk
 
 
-def test_vectors_round_trip_split_and_pick():
+def test_vectors_round_trip_and_split():
     vecs = np.arange(12, dtype=np.float32).reshape(6, 2)
     back = unpack_vectors(pack_vectors(vecs), 2)
     assert back.dtype == np.float32 and np.array_equal(back, vecs)
     back[0, 0] = 99  # a writable copy, not a view of the bytes
     parts = split_rows(vecs, [2, 0, 4])
     assert [p.shape[0] for p in parts] == [2, 0, 4] and np.array_equal(parts[2], vecs[2:])
-    chunks = [Chunk(i, "d", "s", Modality.TEXT, i) for i in "xyz"]
-    picked = pick_rows({"text": vecs[:3]}, {"x": 0, "y": 1, "z": 2}, [chunks[2], chunks[0]])
-    assert np.array_equal(picked["text"], vecs[[2, 0]])
